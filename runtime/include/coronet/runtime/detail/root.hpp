@@ -1,0 +1,147 @@
+#pragma once
+
+#include <coronet/runtime/detail/control.hpp>
+#include <coronet/runtime/task.hpp>
+
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace coronet {
+
+/// What a coroutine function receives as its first parameter when it asks for
+/// one it was not given by the caller: a reference to the coroutine it runs
+/// as. Types such as `coronet::self` are constructed from it.
+class spawn_context {
+  public:
+    explicit spawn_context(detail::control* c) noexcept : c_(c) {}
+    detail::control* control() const noexcept { return c_; }
+
+  private:
+    detail::control* c_;
+};
+
+namespace detail {
+
+/// The result type `R` of the `task<R>` that `fn(args...)` returns, whether
+/// `fn` takes the arguments as given or a `spawn_context` before them.
+template <class Fn, class... Args>
+struct spawn_traits {
+    static constexpr bool plain = std::is_invocable_v<Fn&, Args&&...>;
+    static constexpr bool with_context = std::is_invocable_v<Fn&, spawn_context, Args&&...>;
+    static_assert(plain || with_context,
+                  "spawn: the function cannot be called with these arguments (with or without a "
+                  "leading coronet::self)");
+    using task_type = std::conditional_t<plain, std::invoke_result<Fn&, Args&&...>,
+                                         std::invoke_result<Fn&, spawn_context, Args&&...>>::type;
+    static_assert(is_task_v<task_type>, "spawn: the function must return coronet::task<T>");
+    using result_type = typename std::remove_cvref_t<task_type>::value_type;
+};
+
+template <class R>
+class root;
+
+template <class R>
+struct root_storage {
+    std::optional<R> value_;
+    template <class U>
+    void return_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+    }
+    R take_value() { return std::move(*value_); }
+};
+template <class R>
+struct root_storage<R&> {
+    R* value_ = nullptr;
+    void return_value(R& v) noexcept { value_ = std::addressof(v); }
+    R& take_value() noexcept { return *value_; }
+};
+template <>
+struct root_storage<void> {
+    void return_void() noexcept {}
+    void take_value() noexcept {}
+};
+
+/// The promise of a spawned coroutine's outermost frame: it is the control block.
+template <class R>
+struct root_promise final : control, root_storage<R> {
+    using value_type = R;
+    root<R> get_return_object() noexcept;
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+
+    struct final_awaiter {
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<root_promise> h) const noexcept {
+            h.promise().complete();
+        }
+        void await_resume() const noexcept {}
+    };
+    final_awaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { error_ = std::current_exception(); }
+
+    /// The coroutine's value, or the exception that ended it.
+    R take() {
+        if (error_) std::rethrow_exception(error_);
+        return this->take_value();
+    }
+
+    static void* operator new(std::size_t size) { return frame_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+};
+
+template <class R>
+class root {
+  public:
+    using promise_type = root_promise<R>;
+    explicit root(root_promise<R>* p) noexcept : p_(p) {}
+    root_promise<R>* promise() const noexcept { return p_; }
+
+  private:
+    root_promise<R>* p_;
+};
+
+template <class R>
+root<R> root_promise<R>::get_return_object() noexcept {
+    self_ = std::coroutine_handle<root_promise>::from_promise(*this);
+    return root<R>{this};
+}
+
+/// The suspension point at a coroutine's very start: one terminated before it
+/// ran does not run at all.
+struct start_point {
+    bool await_ready() const noexcept { return true; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const { current()->interruption_point(); }
+};
+
+template <class R, class Fn, class... Args>
+root<R> root_body(Fn fn, Args... args) {
+    co_await start_point{};
+    using traits = spawn_traits<Fn, Args...>;
+    if constexpr (std::is_void_v<R>) {
+        if constexpr (traits::plain)
+            co_await std::invoke(fn, std::move(args)...);
+        else
+            co_await std::invoke(fn, spawn_context{current()}, std::move(args)...);
+    } else {
+        if constexpr (traits::plain)
+            co_return co_await std::invoke(fn, std::move(args)...);
+        else
+            co_return co_await std::invoke(fn, spawn_context{current()}, std::move(args)...);
+    }
+}
+
+/// Makes the root frame of a coroutine running `fn(args...)`, not yet started.
+/// The function and its arguments are decay-copied into the frame, so they
+/// live as long as the coroutine; the arguments are passed to `fn` as rvalues.
+template <class Fn, class... Args>
+auto make_root(Fn&& fn, Args&&... args) {
+    using R = typename spawn_traits<std::decay_t<Fn>, std::decay_t<Args>...>::result_type;
+    root<R> r = root_body<R, std::decay_t<Fn>, std::decay_t<Args>...>(std::forward<Fn>(fn),
+                                                                      std::forward<Args>(args)...);
+    return r.promise();
+}
+
+}  // namespace detail
+}  // namespace coronet

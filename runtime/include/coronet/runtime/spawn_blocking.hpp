@@ -1,0 +1,103 @@
+#pragma once
+
+#include <coronet/runtime/detail/shard_access.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace coronet {
+
+namespace detail {
+
+/// A call queued for or running on the blocking pool; see blocking_pool.
+class blocking_call {
+  public:
+    virtual void run() noexcept = 0;
+    blocking_call* next_ = nullptr;
+    blocking_call* prev_ = nullptr;
+    bool queued_ = false;
+
+  protected:
+    ~blocking_call() = default;
+};
+
+/// Queues `call` on the blocking pool of the calling shard's runtime.
+void submit_blocking(blocking_call* call);
+/// Takes back a call no pool thread has started; false if one has.
+bool withdraw_blocking(blocking_call* call) noexcept;
+
+template <class Fn>
+class blocking_awaiter final : public blocking_call, public wait_node {
+  public:
+    using result_type = std::invoke_result_t<Fn&>;
+
+    explicit blocking_awaiter(Fn fn) : fn_(std::move(fn)) {}
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+        me_ = &require_current();
+        if (me_->has_interrupt()) return false;
+        h_ = h;
+        submit_blocking(this);
+        me_->set_wait(this);
+        return true;
+    }
+    result_type await_resume() {
+        me_->clear_wait();
+        if (aborted_ || !ran_) me_->raise_interrupt();
+        if (error_) std::rethrow_exception(error_);
+        if constexpr (!std::is_void_v<result_type>) return std::move(*value_);
+    }
+
+    void run() noexcept override {  // on a pool thread
+        try {
+            if constexpr (std::is_void_v<result_type>)
+                std::invoke(fn_);
+            else
+                value_.emplace(std::invoke(fn_));
+        } catch (...) {
+            error_ = std::current_exception();
+        }
+        ran_ = true;
+        schedule(me_, h_);  // the frame may be gone once this returns
+    }
+
+    void cancel() noexcept override {
+        if (withdraw_blocking(this)) {
+            aborted_ = true;
+            schedule(me_, h_);
+        }
+    }
+
+  private:
+    using stored = std::conditional_t<std::is_void_v<result_type>, char, result_type>;
+    Fn fn_;
+    control* me_ = nullptr;
+    std::coroutine_handle<> h_;
+    std::optional<stored> value_;
+    std::exception_ptr error_;
+    bool ran_ = false;
+    bool aborted_ = false;
+};
+
+}  // namespace detail
+
+/// Runs `fn()`, which may block, on the runtime's blocking pool and resumes the
+/// caller on its own shard with the result (or the exception `fn` threw).
+///
+/// The pool is bounded (`runtime_options::blocking_threads`); calls beyond it
+/// queue in order. Cancellation: terminating the caller withdraws a call that
+/// has not started; one already running is waited for, and its result dropped.
+/// Call it from a coroutine of a runtime.
+///
+///     auto text = co_await coronet::spawn_blocking([&] { return slow_lookup(key); });
+template <class Fn>
+[[nodiscard]] auto spawn_blocking(Fn fn) {
+    return detail::blocking_awaiter<Fn>(std::move(fn));
+}
+
+}  // namespace coronet

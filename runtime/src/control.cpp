@@ -1,0 +1,155 @@
+#include "core.hpp"
+#include "log.hpp"
+
+#include <coronet/runtime/join_handle.hpp>
+
+#include <mutex>
+
+namespace coronet::detail {
+namespace {
+
+class join_guard {
+  public:
+    explicit join_guard(std::atomic<bool>& flag) noexcept : flag_(flag) {
+        while (flag_.exchange(true, std::memory_order_acquire)) {
+            while (flag_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+        }
+    }
+    ~join_guard() { flag_.store(false, std::memory_order_release); }
+    join_guard(const join_guard&) = delete;
+    join_guard& operator=(const join_guard&) = delete;
+
+  private:
+    std::atomic<bool>& flag_;
+};
+
+bool is_terminated(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const terminated&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void report_unhandled(const control& c) {
+    log().error("coroutine {} ended with an exception nobody joined: {}", type_name(c.function()),
+                describe(c.error()));
+}
+
+}  // namespace
+
+void control::raise_interrupt() {
+    if (terminating_) throw terminated();
+    if (interrupt_) std::rethrow_exception(std::exchange(interrupt_, nullptr));
+    assert(fired_scope_ != 0);
+    throw timeout_signal{std::exchange(fired_scope_, 0)};
+}
+
+void control::request_terminate() noexcept {
+    if (is_done() || terminating_) return;
+    terminating_ = true;
+    if (wait_) wait_->cancel();
+}
+
+void control::request_throw(std::exception_ptr e) noexcept {
+    if (is_done()) return;
+    interrupt_ = std::move(e);
+    if (wait_) wait_->cancel();
+}
+
+void control::fire_timeout(std::uint32_t id) noexcept {
+    if (is_done()) return;
+    for (timeout_scope_link* s = scopes_; s; s = s->outer) {
+        if (s->id != id) continue;
+        // The outermost deadline wins when several have passed.
+        if (fired_scope_ == 0 || id < fired_scope_) fired_scope_ = id;
+        if (wait_) wait_->cancel();
+        return;
+    }
+}
+
+bool control::add_joiner(control* by, std::coroutine_handle<> waiter) noexcept {
+    join_guard guard(join_lock_);
+    if (flags_.load(std::memory_order_relaxed) & done) return false;
+    assert(!joiner_ && "a coroutine can be joined by one coroutine at a time");
+    joiner_ctl_ = by;
+    joiner_ = waiter;
+    return true;
+}
+
+bool control::remove_joiner() noexcept {
+    join_guard guard(join_lock_);
+    if (!joiner_) return false;
+    joiner_ = nullptr;
+    joiner_ctl_ = nullptr;
+    return true;
+}
+
+void control::wait_blocking() const noexcept {
+    assert(!current_shard && "blocking wait on a shard thread");
+    for (std::uint32_t f = flags_.load(std::memory_order_acquire); !(f & done);
+         f = flags_.load(std::memory_order_acquire))
+        flags_.wait(f, std::memory_order_acquire);
+}
+
+void control::complete() noexcept {
+    detail::shard& s = *home_;
+    if (attachment_) attachment_->on_exit(*this);
+    s.slots().release(index_);
+    bool unhandled_error = error_ && !is_terminated(error_);
+
+    std::uint32_t old;
+    control* joiner_ctl;
+    std::coroutine_handle<> joiner;
+    {
+        join_guard guard(join_lock_);
+        old = flags_.fetch_or(done | (unhandled_error ? std::uint32_t{failed} : 0u),
+                              std::memory_order_acq_rel);
+        joiner_ctl = std::exchange(joiner_ctl_, nullptr);
+        joiner = std::exchange(joiner_, nullptr);
+    }
+    flags_.notify_all();
+    if (joiner) schedule(joiner_ctl, joiner);
+
+    bool unreported = unhandled_error && !(old & handle);
+    if (unreported) report_unhandled(*this);
+    s.completed.add();
+    s.core().on_complete(old & daemon, unreported);
+    release();
+}
+
+void terminate(control* c) noexcept {
+    shard* home = c->home_;
+    if (current_shard == home) {
+        c->request_terminate();
+        return;
+    }
+    c->add_ref();
+    home->post([c] {
+        c->request_terminate();
+        c->release();
+    });
+}
+
+void set_daemon(control* c, bool on) noexcept {
+    std::uint32_t old = on ? c->flags_.fetch_or(control::daemon, std::memory_order_acq_rel)
+                           : c->flags_.fetch_and(~control::daemon, std::memory_order_acq_rel);
+    if (bool(old & control::daemon) == on || (old & control::done)) return;
+    c->home_->core().daemon_changed(on);
+}
+
+void drop_handle(control* c) noexcept {
+    std::uint32_t old = c->flags_.fetch_and(~control::handle, std::memory_order_acq_rel);
+    if ((old & control::failed) && !(old & control::joined)) {
+        report_unhandled(*c);
+        c->home_->core().note_unhandled();
+    }
+}
+
+void mark_joined(control* c) noexcept {
+    c->flags_.fetch_or(control::joined, std::memory_order_acq_rel);
+}
+
+}  // namespace coronet::detail

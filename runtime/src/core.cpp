@@ -1,0 +1,421 @@
+#include "core.hpp"
+
+#include "log.hpp"
+
+#include <coronet/runtime/errc.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+#include <asio/post.hpp>
+
+#include <algorithm>
+
+namespace coronet::detail {
+
+thread_local shard* current_shard = nullptr;
+thread_local control* current_control = nullptr;
+
+// ---------------------------------------------------------------- slot_table
+
+slot_table::~slot_table() {
+    for (std::uint32_t i = 0; i < max_chunks; ++i)
+        delete chunks_[i].load(std::memory_order_relaxed);
+}
+
+void slot_table::acquire(control* c) {
+    std::lock_guard guard(lock_);
+    std::uint32_t index;
+    if (!free_.empty()) {
+        index = free_.back();
+        free_.pop_back();
+    } else {
+        index = next_++;
+        if ((index >> chunk_bits) >= max_chunks) {
+            --next_;
+            throw std::length_error("coronet: too many coroutines on one shard");
+        }
+        if (!chunks_[index >> chunk_bits].load(std::memory_order_relaxed))
+            chunks_[index >> chunk_bits].store(new chunk, std::memory_order_release);
+    }
+    entry* e = at(index);
+    c->index_ = index;
+    c->generation_ = e->generation.load(std::memory_order_relaxed);
+    e->c.store(c, std::memory_order_release);
+}
+
+void slot_table::release(std::uint32_t index) noexcept {
+    std::lock_guard guard(lock_);
+    entry* e = at(index);
+    e->c.store(nullptr, std::memory_order_relaxed);
+    e->generation.store(e->generation.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_release);
+    free_.push_back(index);
+}
+
+control* slot_table::find(std::uint32_t index, std::uint32_t generation) const noexcept {
+    if ((index >> chunk_bits) >= max_chunks) return nullptr;
+    entry* e = at(index);
+    if (!e || e->generation.load(std::memory_order_acquire) != generation) return nullptr;
+    return e->c.load(std::memory_order_acquire);
+}
+
+std::vector<control*> slot_table::live() const {
+    std::vector<control*> out;
+    std::lock_guard guard(lock_);
+    for (std::uint32_t i = 0; i < next_; ++i)
+        if (control* c = at(i)->c.load(std::memory_order_acquire)) out.push_back(c);
+    return out;
+}
+
+// ---------------------------------------------------------------- shard
+
+shard::shard(runtime_core& core, std::uint32_t index)
+    : core_(core), index_(index), stall_threshold_(core.options().stall_threshold) {}
+
+void shard::start(bool pin) {
+    thread_ = std::thread([this] { loop(); });
+    if (pin) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(index_ % std::max(1u, std::thread::hardware_concurrency()), &set);
+        if (pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set) != 0)
+            log().warn("could not pin shard {} to a core", index_);
+    }
+}
+
+void shard::request_stop() {
+    stop_.store(true, std::memory_order_release);
+    work_.reset();
+    asio::post(io_, [] {});
+}
+
+void shard::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+bool shard::is_this_thread() const noexcept {
+    return current_shard == this;
+}
+
+void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
+    const std::type_info* fn = &c->function();
+    control* outer = std::exchange(current_control, c);
+    auto t0 = std::chrono::steady_clock::now();
+    h.resume();
+    auto took = std::chrono::steady_clock::now() - t0;
+    current_control = outer;
+    resumes.add();
+    if (took > stall_threshold_) {
+        stalls.add();
+        log().warn("shard {}: coroutine {} held the shard for {} us without suspending", index_,
+                   type_name(*fn),
+                   std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    }
+}
+
+void shard::drain() {
+    // Only what was ready when the turn began runs in it, so a coroutine that
+    // keeps yielding lets the event loop in between.
+    for (std::size_t n = std::min<std::size_t>(ready_.size(), 1024); n > 0; --n) {
+        ready_item item = ready_.pop();
+        resume(item.c, item.h);
+    }
+}
+
+void shard::loop() {
+    current_shard = this;
+    for (;;) {
+        if (ready_.empty()) {
+            if (stop_.load(std::memory_order_acquire)) {
+                // Run what is left (cancelled timers, posted wake-ups) and end.
+                while (io_.poll() > 0 || !ready_.empty()) drain();
+                break;
+            }
+            io_.run_one();
+        }
+        io_.poll();
+        drain();
+    }
+    current_shard = nullptr;
+}
+
+// ---------------------------------------------------------------- blocking_pool
+
+void blocking_pool::submit(blocking_call* job) {
+    std::lock_guard guard(mutex_);
+    if (stopping_) throw std::system_error(make_error_code(errc::runtime_stopped));
+    job->queued_ = true;
+    job->next_ = nullptr;
+    job->prev_ = tail_;
+    if (tail_)
+        tail_->next_ = job;
+    else
+        head_ = job;
+    tail_ = job;
+    if (idle_ > 0) {
+        cv_.notify_one();
+    } else if (threads_.size() < max_threads_) {
+        threads_.emplace_back([this] { worker(); });
+    }
+}
+
+bool blocking_pool::withdraw(blocking_call* job) noexcept {
+    std::lock_guard guard(mutex_);
+    if (!job->queued_) return false;
+    job->queued_ = false;
+    if (job->prev_)
+        job->prev_->next_ = job->next_;
+    else
+        head_ = job->next_;
+    if (job->next_)
+        job->next_->prev_ = job->prev_;
+    else
+        tail_ = job->prev_;
+    job->next_ = job->prev_ = nullptr;
+    return true;
+}
+
+void blocking_pool::worker() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        while (!head_ && !stopping_) {
+            ++idle_;
+            cv_.wait(lock);
+            --idle_;
+        }
+        if (!head_) return;
+        blocking_call* job = head_;
+        head_ = job->next_;
+        if (head_)
+            head_->prev_ = nullptr;
+        else
+            tail_ = nullptr;
+        job->next_ = job->prev_ = nullptr;
+        job->queued_ = false;
+        lock.unlock();
+        jobs_.fetch_add(1, std::memory_order_relaxed);
+        job->run();
+        lock.lock();
+    }
+}
+
+void blocking_pool::stop() noexcept {
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard guard(mutex_);
+        stopping_ = true;
+        threads.swap(threads_);
+    }
+    cv_.notify_all();
+    for (auto& t : threads) t.join();
+}
+
+// ---------------------------------------------------------------- runtime_core
+
+runtime_core::runtime_core(const runtime_options& options)
+    : options_(options), pool_(options.blocking_threads) {
+    unsigned n =
+        options.shards ? options.shards : std::max(1u, std::thread::hardware_concurrency());
+    shards_.reserve(n);
+    for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(*this, i));
+    for (auto& s : shards_) s->start(options.pin_threads);
+}
+
+runtime_core::~runtime_core() {
+    stop();
+}
+
+unsigned runtime_core::next_shard() noexcept {
+    return next_.fetch_add(1, std::memory_order_relaxed) % size();
+}
+
+void runtime_core::launch(unsigned index, control* c) {
+    if (index >= size()) {
+        c->self_.destroy();
+        throw std::system_error(make_error_code(errc::invalid_shard));
+    }
+    if (stopping_.load(std::memory_order_acquire)) {
+        c->self_.destroy();
+        throw std::system_error(make_error_code(errc::runtime_stopped));
+    }
+    shard& s = *shards_[index];
+    c->shard_ = index;
+    c->home_ = &s;
+    try {
+        s.slots().acquire(c);
+    } catch (...) {
+        c->self_.destroy();
+        throw;
+    }
+    c->flags_.fetch_or(control::launched | control::handle, std::memory_order_relaxed);
+    c->add_ref();  // the handle's
+    live_.fetch_add(1, std::memory_order_relaxed);
+    all_live_.fetch_add(1, std::memory_order_relaxed);
+    if (s.is_this_thread()) {
+        s.spawned.add();
+        s.push_ready(c, c->self_);
+    } else {
+        s.post([&s, c] {
+            s.spawned.add();
+            s.resume(c, c->self_);
+        });
+    }
+}
+
+void runtime_core::live_down() noexcept {
+    if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) live_.notify_all();
+}
+
+void runtime_core::on_complete(bool was_daemon, bool unhandled) noexcept {
+    if (unhandled) unhandled_.fetch_add(1, std::memory_order_relaxed);
+    if (!was_daemon) live_down();
+    if (all_live_.fetch_sub(1, std::memory_order_acq_rel) == 1) all_live_.notify_all();
+}
+
+void runtime_core::daemon_changed(bool now_daemon) noexcept {
+    if (now_daemon)
+        live_down();
+    else
+        live_.fetch_add(1, std::memory_order_relaxed);
+}
+
+int runtime_core::run() {
+    assert(!current_shard && "runtime::run called from a shard");
+    for (std::uint64_t n; (n = live_.load(std::memory_order_acquire)) != 0;)
+        live_.wait(n, std::memory_order_acquire);
+    return unhandled_.load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+void runtime_core::stop() noexcept {
+    std::lock_guard guard(stop_mutex_);
+    if (stopped_) return;
+    assert(!current_shard && "runtime::stop called from a shard");
+    stopping_.store(true, std::memory_order_release);
+
+    // Terminate everything, in rounds: unwinding code may spawn more.
+    auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+    while (all_live_.load(std::memory_order_acquire) != 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        for (auto& sp : shards_) {
+            shard* s = sp.get();
+            s->post([s] {
+                for (control* c : s->slots().live()) c->request_terminate();
+            });
+        }
+        for (int i = 0; i < 100 && all_live_.load(std::memory_order_acquire) != 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::uint64_t left = all_live_.load(std::memory_order_acquire);
+    if (left != 0)
+        log().error("runtime stop: {} coroutines did not end within the stop timeout", left);
+
+    for (auto& s : shards_) s->request_stop();
+    for (auto& s : shards_) s->join();
+    pool_.stop();
+    stopped_ = true;
+}
+
+runtime_stats runtime_core::stats() const noexcept {
+    runtime_stats st;
+    for (auto& s : shards_) {
+        st.spawned += s->spawned.get();
+        st.completed += s->completed.get();
+        st.resumes += s->resumes.get();
+        st.stalls += s->stalls.get();
+    }
+    st.unhandled_exceptions = unhandled_.load(std::memory_order_relaxed);
+    st.blocking_jobs = pool_.jobs();
+    return st;
+}
+
+// ---------------------------------------------------------------- free functions
+
+runtime_core* make_core(const runtime_options& options) {
+    return new runtime_core(options);
+}
+void destroy_core(runtime_core* core) noexcept {
+    delete core;
+}
+unsigned shard_count(const runtime_core& core) noexcept {
+    return core.size();
+}
+unsigned next_shard(runtime_core& core) noexcept {
+    return core.next_shard();
+}
+void launch(runtime_core& core, unsigned shard, control* c, const std::type_info& fn) {
+    c->function_ = &fn;
+    core.launch(shard, c);
+}
+int run(runtime_core& core) {
+    return core.run();
+}
+void stop(runtime_core& core) noexcept {
+    core.stop();
+}
+runtime_stats stats(const runtime_core& core) noexcept {
+    return core.stats();
+}
+
+asio::io_context& this_io() {
+    if (!current_shard) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    return current_shard->io();
+}
+
+runtime_core* this_runtime() noexcept {
+    return current_shard ? &current_shard->core() : nullptr;
+}
+
+int this_shard_index() noexcept {
+    return current_shard ? static_cast<int>(current_shard->index()) : -1;
+}
+
+void push_ready(control* c, std::coroutine_handle<> h) noexcept {
+    assert(current_shard && current_shard->index() == c->shard());
+    current_shard->push_ready(c, h);
+}
+
+control& require_current() {
+    if (!current_control) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    return *current_control;
+}
+
+void schedule(control* c, std::coroutine_handle<> h) noexcept {
+    shard* home = c->home_;
+    if (current_shard == home) {
+        home->push_ready(c, h);
+        return;
+    }
+    home->post([home, c, h] { home->resume(c, h); });
+}
+
+void submit_blocking(blocking_call* call) {
+    if (!current_shard) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    current_shard->core().pool().submit(call);
+}
+
+bool withdraw_blocking(blocking_call* call) noexcept {
+    return current_shard && current_shard->core().pool().withdraw(call);
+}
+
+void resume_now(control* c, std::coroutine_handle<> h) noexcept {
+    assert(current_shard && current_shard->index() == c->shard());
+    current_shard->resume(c, h);
+}
+
+}  // namespace coronet::detail
+
+namespace coronet {
+
+unsigned this_shard() {
+    int i = detail::this_shard_index();
+    if (i < 0) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    return static_cast<unsigned>(i);
+}
+
+unsigned shard_count() {
+    detail::runtime_core* core = detail::this_runtime();
+    if (!core) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    return core->size();
+}
+
+}  // namespace coronet

@@ -1,0 +1,193 @@
+#pragma once
+
+#include <coronet/runtime/detail/spin_lock.hpp>
+#include "ring.hpp"
+
+#include <coronet/runtime/detail/control.hpp>
+#include <coronet/runtime/runtime.hpp>
+#include <coronet/runtime/spawn_blocking.hpp>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace coronet::detail {
+
+/// A counter written by one thread and read by any.
+class counter {
+  public:
+    void add(std::uint64_t n = 1) noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint64_t> v_{0};
+};
+
+/// The coroutines of one shard by slot, for lookup by id and for stop().
+/// Slots are taken from any thread (spawn) and read on the owner shard.
+class slot_table {
+  public:
+    slot_table() = default;
+    slot_table(const slot_table&) = delete;
+    slot_table& operator=(const slot_table&) = delete;
+    ~slot_table();
+
+    /// Gives `c` a slot: sets its index and generation.
+    void acquire(control* c);
+    void release(std::uint32_t index) noexcept;
+    /// The live coroutine of that slot and generation, or null.
+    control* find(std::uint32_t index, std::uint32_t generation) const noexcept;
+    /// Every live coroutine; for stop(), on the owner shard.
+    std::vector<control*> live() const;
+
+  private:
+    static constexpr std::uint32_t chunk_bits = 12;
+    static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
+    static constexpr std::uint32_t max_chunks = 1u << 12;
+
+    struct entry {
+        std::atomic<control*> c{nullptr};
+        std::atomic<std::uint32_t> generation{0};
+    };
+    struct chunk {
+        std::array<entry, chunk_size> entries;
+    };
+
+    entry* at(std::uint32_t index) const noexcept {
+        chunk* ch = chunks_[index >> chunk_bits].load(std::memory_order_acquire);
+        return ch ? &ch->entries[index & (chunk_size - 1)] : nullptr;
+    }
+
+    mutable spin_lock lock_;
+    std::vector<std::uint32_t> free_;
+    std::uint32_t next_ = 0;
+    std::unique_ptr<std::atomic<chunk*>[]> chunks_ { new std::atomic<chunk*>[ max_chunks ]() };
+};
+
+/// One shard: a thread running an io_context and the queue of coroutines
+/// ready to run on it.
+class shard {
+  public:
+    shard(runtime_core& core, std::uint32_t index);
+    shard(const shard&) = delete;
+    shard& operator=(const shard&) = delete;
+
+    void start(bool pin);
+    /// Asks the loop to end once nothing is left to run; any thread.
+    void request_stop();
+    void join();
+
+    /// Resumes `h` of `c` now, counting a stall if it runs long; owner thread.
+    void resume(control* c, std::coroutine_handle<> h) noexcept;
+    void push_ready(control* c, std::coroutine_handle<> h) { ready_.push({c, h}); }
+    template <class Fn>
+    void post(Fn&& fn) {
+        asio::post(io_, std::forward<Fn>(fn));
+    }
+    bool is_this_thread() const noexcept;
+
+    std::uint32_t index() const noexcept { return index_; }
+    asio::io_context& io() noexcept { return io_; }
+    runtime_core& core() noexcept { return core_; }
+    slot_table& slots() noexcept { return slots_; }
+
+    counter spawned, completed, resumes, stalls;
+
+  private:
+    struct ready_item {
+        control* c;
+        std::coroutine_handle<> h;
+    };
+
+    void loop();
+    void drain();
+
+    runtime_core& core_;
+    std::uint32_t index_;
+    asio::io_context io_{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+    ring<ready_item> ready_;
+    slot_table slots_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::chrono::steady_clock::duration stall_threshold_;
+};
+
+/// Threads for calls that must block: grown on demand up to a bound, FIFO.
+class blocking_pool {
+  public:
+    explicit blocking_pool(unsigned max_threads) : max_threads_(max_threads ? max_threads : 1) {}
+    ~blocking_pool() { stop(); }
+
+    void submit(blocking_call* job);
+    /// Takes back a job no thread has started; false if one has.
+    bool withdraw(blocking_call* job) noexcept;
+    void stop() noexcept;
+    std::uint64_t jobs() const noexcept { return jobs_.load(std::memory_order_relaxed); }
+
+  private:
+    void worker();
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    blocking_call* head_ = nullptr;
+    blocking_call* tail_ = nullptr;
+    unsigned max_threads_;
+    unsigned idle_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+    std::atomic<std::uint64_t> jobs_{0};
+};
+
+class runtime_core {
+  public:
+    explicit runtime_core(const runtime_options& options);
+    ~runtime_core();
+
+    shard& at(unsigned i) { return *shards_[i]; }
+    unsigned size() const noexcept { return static_cast<unsigned>(shards_.size()); }
+    const runtime_options& options() const noexcept { return options_; }
+    blocking_pool& pool() noexcept { return pool_; }
+
+    void launch(unsigned shard, control* c);
+    void on_complete(bool was_daemon, bool unhandled) noexcept;
+    void daemon_changed(bool now_daemon) noexcept;
+    void note_unhandled() noexcept { unhandled_.fetch_add(1, std::memory_order_relaxed); }
+    unsigned next_shard() noexcept;
+    int run();
+    void stop() noexcept;
+    runtime_stats stats() const noexcept;
+
+  private:
+    void live_down() noexcept;
+
+    runtime_options options_;
+    std::vector<std::unique_ptr<shard>> shards_;
+    blocking_pool pool_;
+    std::atomic<std::uint64_t> live_{0};      // non-daemon coroutines not ended
+    std::atomic<std::uint64_t> all_live_{0};  // all coroutines not ended
+    std::atomic<std::uint64_t> unhandled_{0};
+    std::atomic<unsigned> next_{0};
+    std::atomic<bool> stopping_{false};
+    std::mutex stop_mutex_;
+    bool stopped_ = false;
+};
+
+/// The shard of the calling thread, or null.
+extern thread_local shard* current_shard;
+
+}  // namespace coronet::detail

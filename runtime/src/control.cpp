@@ -9,7 +9,7 @@ namespace coronet::detail {
 namespace {
 
 class join_guard {
-  public:
+public:
     explicit join_guard(std::atomic<bool>& flag) noexcept : flag_(flag) {
         while (flag_.exchange(true, std::memory_order_acquire)) {
             while (flag_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
@@ -19,7 +19,7 @@ class join_guard {
     join_guard(const join_guard&) = delete;
     join_guard& operator=(const join_guard&) = delete;
 
-  private:
+private:
     std::atomic<bool>& flag_;
 };
 
@@ -96,7 +96,7 @@ void control::wait_blocking() const noexcept {
 
 void control::complete() noexcept {
     detail::shard& s = *home_;
-    if (attachment_) attachment_->on_exit(*this);
+    if (attachment* a = get_attachment()) a->on_exit(*this);
     s.slots().release(index_);
     bool unhandled_error = error_ && !is_terminated(error_);
 

@@ -59,6 +59,13 @@ control* slot_table::find(std::uint32_t index, std::uint32_t generation) const n
     return e->c.load(std::memory_order_acquire);
 }
 
+control* slot_table::find_and_ref(std::uint32_t index, std::uint32_t generation) const noexcept {
+    std::lock_guard guard(lock_);
+    control* c = find(index, generation);
+    if (c) c->add_ref();
+    return c;
+}
+
 std::vector<control*> slot_table::live() const {
     std::vector<control*> out;
     std::lock_guard guard(lock_);
@@ -395,6 +402,23 @@ void submit_blocking(blocking_call* call) {
 
 bool withdraw_blocking(blocking_call* call) noexcept {
     return current_shard && current_shard->core().pool().withdraw(call);
+}
+
+asio::io_context& shard_io(runtime_core& core, unsigned index) { return core.at(index).io(); }
+
+control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
+                   std::uint32_t generation) noexcept {
+    if (shard >= core.size()) return nullptr;
+    return core.at(shard).slots().find_and_ref(index, generation);
+}
+
+service& use_service(runtime_core& core, const std::type_info& key,
+                     std::unique_ptr<service> (*make)(runtime_core&)) {
+    std::lock_guard guard(core.services_mutex_);
+    for (auto& [k, s] : core.services_)
+        if (*k == key) return *s;
+    core.services_.emplace_back(&key, make(core));
+    return *core.services_.back().second;
 }
 
 void resume_now(control* c, std::coroutine_handle<> h) noexcept {

@@ -27,20 +27,20 @@ namespace coronet::detail {
 
 /// A counter written by one thread and read by any.
 class counter {
-  public:
+public:
     void add(std::uint64_t n = 1) noexcept {
         v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
-  private:
+private:
     std::atomic<std::uint64_t> v_{0};
 };
 
 /// The coroutines of one shard by slot, for lookup by id and for stop().
 /// Slots are taken from any thread (spawn) and read on the owner shard.
 class slot_table {
-  public:
+public:
     slot_table() = default;
     slot_table(const slot_table&) = delete;
     slot_table& operator=(const slot_table&) = delete;
@@ -49,12 +49,14 @@ class slot_table {
     /// Gives `c` a slot: sets its index and generation.
     void acquire(control* c);
     void release(std::uint32_t index) noexcept;
-    /// The live coroutine of that slot and generation, or null.
+    /// The live coroutine of that slot and generation, or null; owner shard.
     control* find(std::uint32_t index, std::uint32_t generation) const noexcept;
+    /// As find, from any thread, with a reference added to the result.
+    control* find_and_ref(std::uint32_t index, std::uint32_t generation) const noexcept;
     /// Every live coroutine; for stop(), on the owner shard.
     std::vector<control*> live() const;
 
-  private:
+private:
     static constexpr std::uint32_t chunk_bits = 12;
     static constexpr std::uint32_t chunk_size = 1u << chunk_bits;
     static constexpr std::uint32_t max_chunks = 1u << 12;
@@ -81,7 +83,7 @@ class slot_table {
 /// One shard: a thread running an io_context and the queue of coroutines
 /// ready to run on it.
 class shard {
-  public:
+public:
     shard(runtime_core& core, std::uint32_t index);
     shard(const shard&) = delete;
     shard& operator=(const shard&) = delete;
@@ -107,7 +109,7 @@ class shard {
 
     counter spawned, completed, resumes, stalls;
 
-  private:
+private:
     struct ready_item {
         control* c;
         std::coroutine_handle<> h;
@@ -129,7 +131,7 @@ class shard {
 
 /// Threads for calls that must block: grown on demand up to a bound, FIFO.
 class blocking_pool {
-  public:
+public:
     explicit blocking_pool(unsigned max_threads) : max_threads_(max_threads ? max_threads : 1) {}
     ~blocking_pool() { stop(); }
 
@@ -139,7 +141,7 @@ class blocking_pool {
     void stop() noexcept;
     std::uint64_t jobs() const noexcept { return jobs_.load(std::memory_order_relaxed); }
 
-  private:
+private:
     void worker();
 
     std::mutex mutex_;
@@ -154,7 +156,7 @@ class blocking_pool {
 };
 
 class runtime_core {
-  public:
+public:
     explicit runtime_core(const runtime_options& options);
     ~runtime_core();
 
@@ -172,7 +174,7 @@ class runtime_core {
     void stop() noexcept;
     runtime_stats stats() const noexcept;
 
-  private:
+private:
     void live_down() noexcept;
 
     runtime_options options_;
@@ -185,6 +187,10 @@ class runtime_core {
     std::atomic<bool> stopping_{false};
     std::mutex stop_mutex_;
     bool stopped_ = false;
+
+public:
+    std::mutex services_mutex_;
+    std::vector<std::pair<const std::type_info*, std::unique_ptr<service>>> services_;
 };
 
 /// The shard of the calling thread, or null.

@@ -4,7 +4,7 @@ namespace coronet {
 namespace {
 
 class category final : public std::error_category {
-  public:
+public:
     const char* name() const noexcept override { return "coronet"; }
     std::string message(int code) const override {
         switch (static_cast<errc>(code)) {

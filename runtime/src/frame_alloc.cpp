@@ -18,7 +18,7 @@ struct free_node {
 /// Free lists of one thread. Blocks come from malloc, so a block freed on
 /// another thread is as good as its own; the lists are released at thread exit.
 class frame_cache {
-  public:
+public:
     frame_cache() = default;
     frame_cache(const frame_cache&) = delete;
     frame_cache& operator=(const frame_cache&) = delete;
@@ -49,7 +49,7 @@ class frame_cache {
         return true;
     }
 
-  private:
+private:
     std::array<free_node*, class_count> lists_{};
     std::size_t cached_bytes_ = 0;
 };

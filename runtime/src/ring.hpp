@@ -9,7 +9,7 @@ namespace coronet::detail {
 /// A growable FIFO ring of trivially copyable items; single-threaded.
 template <class T>
 class ring {
-  public:
+public:
     bool empty() const noexcept { return head_ == tail_; }
     std::size_t size() const noexcept { return tail_ - head_; }
 
@@ -19,7 +19,7 @@ class ring {
     }
     T pop() noexcept { return buf_[head_++ & (cap_ - 1)]; }
 
-  private:
+private:
     void grow() {
         std::size_t cap = cap_ ? cap_ * 2 : 256;
         auto buf = std::make_unique<T[]>(cap);

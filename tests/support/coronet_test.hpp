@@ -9,7 +9,7 @@ namespace coronet::testing {
 
 /// A runtime of two shards for each test, so that cross-shard paths run.
 class runtime_test : public ::testing::Test {
-  protected:
+protected:
     static runtime_options options() {
         runtime_options o;
         o.shards = 2;

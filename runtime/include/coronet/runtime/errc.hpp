@@ -27,7 +27,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// unwinds the coroutine's frames, running their destructors. Catching it is
 /// allowed, but every later suspension point throws it again.
 class terminated : public std::system_error {
-  public:
+public:
     terminated() : std::system_error(make_error_code(errc::terminated)) {}
 };
 

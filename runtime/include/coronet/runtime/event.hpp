@@ -20,7 +20,7 @@ namespace coronet {
 ///     // one coroutine:            // another:
 ///     co_await ready.wait();       ready.set();
 class event {
-  public:
+public:
     explicit event(bool set = false) noexcept : set_(set) {}
     event(const event&) = delete;
     event& operator=(const event&) = delete;
@@ -32,14 +32,14 @@ class event {
     bool is_set() const noexcept;
 
     class awaiter final : public detail::waiter {
-      public:
+    public:
         explicit awaiter(event& e) noexcept : e_(e) {}
         bool await_ready() const noexcept { return e_.is_set(); }
         bool await_suspend(std::coroutine_handle<> h);
         void await_resume();
         void cancel() noexcept override;
 
-      private:
+    private:
         event& e_;
     };
 
@@ -55,7 +55,7 @@ class event {
         return with_timeout(timeout, wait());
     }
 
-  private:
+private:
     mutable detail::spin_lock lock_;
     bool set_;
     detail::waiter_list waiters_;

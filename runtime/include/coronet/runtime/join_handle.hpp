@@ -40,7 +40,7 @@ struct coro_id {
 ///     rt.spawn(ticker).set_daemon();    // run() does not wait for it
 template <class R>
 class join_handle {
-  public:
+public:
     join_handle() noexcept = default;
     explicit join_handle(detail::root_promise<R>* c) noexcept : c_(c) {}
     join_handle(join_handle&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
@@ -127,7 +127,7 @@ class join_handle {
     /// The control block, for the modules built on the runtime.
     detail::control* control() const noexcept { return c_; }
 
-  private:
+private:
     void reset() noexcept {
         if (c_) {
             detail::drop_handle(c_);

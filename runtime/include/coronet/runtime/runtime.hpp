@@ -81,7 +81,7 @@ inline task<void> pass_through(task<void> t) {
 ///     rt.spawn_on(0, logger).set_daemon();      // on shard 0, not waited for
 ///     return rt.run();
 class runtime {
-  public:
+public:
     explicit runtime(runtime_options options = {}) : core_(detail::make_core(options)) {}
     ~runtime() { detail::destroy_core(core_); }
     runtime(const runtime&) = delete;
@@ -130,7 +130,7 @@ class runtime {
 
     detail::runtime_core& core() noexcept { return *core_; }
 
-  private:
+private:
     detail::runtime_core* core_;
 };
 

@@ -13,7 +13,7 @@ namespace coronet {
 namespace detail {
 
 class sleep_awaiter final : public wait_node {
-  public:
+public:
     explicit sleep_awaiter(std::chrono::steady_clock::time_point deadline) noexcept
         : deadline_(deadline) {}
 
@@ -35,7 +35,7 @@ class sleep_awaiter final : public wait_node {
     }
     void cancel() noexcept override { timer_->cancel(); }
 
-  private:
+private:
     std::chrono::steady_clock::time_point deadline_;
     control* me_ = nullptr;
     std::optional<asio::steady_timer> timer_;

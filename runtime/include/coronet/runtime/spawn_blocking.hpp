@@ -15,13 +15,13 @@ namespace detail {
 
 /// A call queued for or running on the blocking pool; see blocking_pool.
 class blocking_call {
-  public:
+public:
     virtual void run() noexcept = 0;
     blocking_call* next_ = nullptr;
     blocking_call* prev_ = nullptr;
     bool queued_ = false;
 
-  protected:
+protected:
     ~blocking_call() = default;
 };
 
@@ -32,7 +32,7 @@ bool withdraw_blocking(blocking_call* call) noexcept;
 
 template <class Fn>
 class blocking_awaiter final : public blocking_call, public wait_node {
-  public:
+public:
     using result_type = std::invoke_result_t<Fn&>;
 
     explicit blocking_awaiter(Fn fn) : fn_(std::move(fn)) {}
@@ -73,7 +73,7 @@ class blocking_awaiter final : public blocking_call, public wait_node {
         }
     }
 
-  private:
+private:
     using stored = std::conditional_t<std::is_void_v<result_type>, char, result_type>;
     Fn fn_;
     control* me_ = nullptr;

@@ -96,7 +96,7 @@ struct task_promise<void> : task_promise_base {
 ///     }
 template <class T>
 class [[nodiscard]] task {
-  public:
+public:
     using promise_type = detail::task_promise<T>;
     using value_type = T;
 
@@ -133,7 +133,7 @@ class [[nodiscard]] task {
         return awaiter{h_};
     }
 
-  private:
+private:
     std::coroutine_handle<promise_type> h_;
 };
 

@@ -30,7 +30,7 @@ using awaited_t = await_result_t<decltype(get_awaiter(std::declval<A>()))>;
 
 /// The open deadline of one with_timeout: the timer, and the scope it unwinds.
 class timeout_guard {
-  public:
+public:
     timeout_guard(control& c, std::chrono::steady_clock::duration d)
         : c_(c), id_(c.open_scope(link_)), timer_(this_io(), d) {
         timer_.async_wait([ref = control_ref(&c), id = id_](const std::error_code& ec) {
@@ -45,7 +45,7 @@ class timeout_guard {
     }
     std::uint32_t id() const noexcept { return id_; }
 
-  private:
+private:
     control& c_;
     timeout_scope_link link_{};
     std::uint32_t id_;

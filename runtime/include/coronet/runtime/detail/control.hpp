@@ -3,11 +3,13 @@
 #include <coronet/runtime/detail/frame_alloc.hpp>
 #include <coronet/runtime/errc.hpp>
 
+#include <any>
 #include <atomic>
 #include <cassert>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <typeinfo>
 
 namespace coronet::detail {
@@ -20,10 +22,10 @@ class runtime_core;
 /// the coroutine's shard; it makes the operation complete as soon as it can,
 /// with `aborted()` true where it was aborted before it completed normally.
 class wait_node {
-  public:
+public:
     virtual void cancel() noexcept = 0;
 
-  protected:
+protected:
     ~wait_node() = default;
 };
 
@@ -31,9 +33,23 @@ class wait_node {
 /// `on_exit` runs on the coroutine's shard when it ends; the attachment is
 /// deleted with the coroutine's control block.
 class attachment {
-  public:
+public:
     virtual ~attachment() = default;
     virtual void on_exit(control& c) noexcept = 0;
+    /// The function a hot swap put in place of the running one (a
+    /// `std::function<task<R>(spawn_context)>` for the coroutine's `R`), once.
+    virtual std::shared_ptr<void> take_replacement() noexcept { return nullptr; }
+};
+
+/// Thrown out of a coroutine's receive to replace the function it runs; the
+/// root frame catches it and starts the replacement with the same control.
+struct hot_swap_signal {};
+
+/// What the runtime knows of a coroutine's result type.
+struct result_ops {
+    const std::type_info* type;
+    /// A copy of the value it ended with, or empty (no value, or not copyable).
+    std::any (*copy)(const control& c);
 };
 
 /// Unwinds a coroutine to the `with_timeout` whose deadline passed.
@@ -53,7 +69,7 @@ struct timeout_scope_link {
 ///
 /// Fields without atomics are touched only on the owner shard (`shard_`).
 class control {
-  public:
+public:
     enum flag : std::uint32_t {
         done = 1,       // the coroutine has ended
         daemon = 2,     // not waited for by runtime::run
@@ -111,19 +127,27 @@ class control {
 
     std::exception_ptr error() const noexcept { return error_; }
 
-    attachment* get_attachment() const noexcept { return attachment_; }
-    void set_attachment(attachment* a) noexcept { attachment_ = a; }
+    /// The attachment, or null; any thread (it is set once, on the owner shard).
+    attachment* get_attachment() const noexcept {
+        return attachment_.load(std::memory_order_acquire);
+    }
+    /// Sets the attachment, which the control then owns; owner shard only, once.
+    void set_attachment(attachment* a) noexcept {
+        assert(!get_attachment());
+        attachment_.store(a, std::memory_order_release);
+    }
+    const result_ops& result() const noexcept { return *result_ops_; }
 
     const std::type_info& function() const noexcept { return *function_; }
 
     /// Called from the root frame's final suspension, on the owner shard.
     void complete() noexcept;
 
-  protected:
+protected:
     control() = default;
-    ~control() { delete attachment_; }
+    ~control() { delete attachment_.load(std::memory_order_relaxed); }
 
-  public:
+public:
     std::exception_ptr error_;
 
     // The fields below belong to the runtime (src/); other code uses the
@@ -143,7 +167,8 @@ class control {
     control* joiner_ctl_ = nullptr;
     std::coroutine_handle<> joiner_;
     std::exception_ptr interrupt_;
-    attachment* attachment_ = nullptr;
+    std::atomic<attachment*> attachment_{nullptr};
+    const result_ops* result_ops_ = nullptr;
     const std::type_info* function_ = &typeid(void);
     std::coroutine_handle<> self_;
 

@@ -14,11 +14,11 @@ namespace coronet {
 /// one it was not given by the caller: a reference to the coroutine it runs
 /// as. Types such as `coronet::self` are constructed from it.
 class spawn_context {
-  public:
+public:
     explicit spawn_context(detail::control* c) noexcept : c_(c) {}
     detail::control* control() const noexcept { return c_; }
 
-  private:
+private:
     detail::control* c_;
 };
 
@@ -45,6 +45,7 @@ class root;
 template <class R>
 struct root_storage {
     std::optional<R> value_;
+    const R* peek() const noexcept { return value_ ? &*value_ : nullptr; }
     template <class U>
     void return_value(U&& v) {
         value_.emplace(std::forward<U>(v));
@@ -54,11 +55,13 @@ struct root_storage {
 template <class R>
 struct root_storage<R&> {
     R* value_ = nullptr;
+    const R* peek() const noexcept { return value_; }
     void return_value(R& v) noexcept { value_ = std::addressof(v); }
     R& take_value() noexcept { return *value_; }
 };
 template <>
 struct root_storage<void> {
+    const void* peek() const noexcept { return nullptr; }
     void return_void() noexcept {}
     void take_value() noexcept {}
 };
@@ -67,6 +70,16 @@ struct root_storage<void> {
 template <class R>
 struct root_promise final : control, root_storage<R> {
     using value_type = R;
+
+    static std::any copy_result(const control& c) {
+        if constexpr (!std::is_void_v<R> && std::is_copy_constructible_v<std::remove_cvref_t<R>>) {
+            if (const auto* v = static_cast<const root_promise&>(c).peek()) return std::any(*v);
+        }
+        return {};
+    }
+    static constexpr result_ops ops{&typeid(R), &copy_result};
+
+    root_promise() noexcept { result_ops_ = &ops; }
     root<R> get_return_object() noexcept;
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
@@ -92,12 +105,12 @@ struct root_promise final : control, root_storage<R> {
 
 template <class R>
 class root {
-  public:
+public:
     using promise_type = root_promise<R>;
     explicit root(root_promise<R>* p) noexcept : p_(p) {}
     root_promise<R>* promise() const noexcept { return p_; }
 
-  private:
+private:
     root_promise<R>* p_;
 };
 
@@ -115,20 +128,35 @@ struct start_point {
     void await_resume() const { current()->interruption_point(); }
 };
 
+/// The replacement a hot swap left for a coroutine with result `R`.
+using replacement_fn = std::shared_ptr<void>;
+
 template <class R, class Fn, class... Args>
 root<R> root_body(Fn fn, Args... args) {
     co_await start_point{};
     using traits = spawn_traits<Fn, Args...>;
-    if constexpr (std::is_void_v<R>) {
+    task<R> body = [&] {
         if constexpr (traits::plain)
-            co_await std::invoke(fn, std::move(args)...);
+            return std::invoke(fn, std::move(args)...);
         else
-            co_await std::invoke(fn, spawn_context{current()}, std::move(args)...);
-    } else {
-        if constexpr (traits::plain)
-            co_return co_await std::invoke(fn, std::move(args)...);
-        else
-            co_return co_await std::invoke(fn, spawn_context{current()}, std::move(args)...);
+            return std::invoke(fn, spawn_context{current()}, std::move(args)...);
+    }();
+    std::shared_ptr<void> replacement;  // keeps a swapped-in function alive
+    for (;;) {
+        try {
+            if constexpr (std::is_void_v<R>) {
+                co_await std::move(body);
+                co_return;
+            } else {
+                co_return co_await std::move(body);
+            }
+        } catch (const hot_swap_signal&) {
+            attachment* a = current()->get_attachment();
+            replacement = a ? a->take_replacement() : nullptr;
+            if (!replacement) throw;
+        }
+        auto& next = *static_cast<std::function<task<R>(spawn_context)>*>(replacement.get());
+        body = next(spawn_context{current()});
     }
 }
 

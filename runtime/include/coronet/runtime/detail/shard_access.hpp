@@ -6,6 +6,8 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <memory>
+#include <typeinfo>
 
 namespace coronet::detail {
 
@@ -24,10 +26,36 @@ int this_shard_index() noexcept;
 /// must be `c`'s.
 void push_ready(control* c, std::coroutine_handle<> h) noexcept;
 
+/// The I/O context of shard `index` of `core`, to post work to it; any thread.
+asio::io_context& shard_io(runtime_core& core, unsigned index);
+
+/// The coroutine of that shard, slot and generation if it is alive, with a
+/// reference the caller must release; null otherwise. Any thread.
+control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
+                   std::uint32_t generation) noexcept;
+
+/// A per-runtime object of a module built on the runtime (a name registry,
+/// say). Made on first use, destroyed after the runtime has stopped.
+class service {
+public:
+    virtual ~service() = default;
+};
+
+service& use_service(runtime_core& core, const std::type_info& key,
+                     std::unique_ptr<service> (*make)(runtime_core&));
+
+template <class S>
+S& use_service(runtime_core& core) {
+    return static_cast<S&>(
+        use_service(core, typeid(S), [](runtime_core& c) -> std::unique_ptr<service> {
+            return std::make_unique<S>(c);
+        }));
+}
+
 /// A counted reference to a control block that is released when it goes away,
 /// for handlers that may be destroyed without being run.
 class control_ref {
-  public:
+public:
     explicit control_ref(control* c) noexcept : c_(c) { c_->add_ref(); }
     control_ref(control_ref&& o) noexcept : c_(o.c_) { o.c_ = nullptr; }
     control_ref(const control_ref& o) noexcept : c_(o.c_) { c_->add_ref(); }
@@ -38,7 +66,7 @@ class control_ref {
     control* get() const noexcept { return c_; }
     control* operator->() const noexcept { return c_; }
 
-  private:
+private:
     control* c_;
 };
 

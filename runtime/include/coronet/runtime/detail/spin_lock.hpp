@@ -6,7 +6,7 @@ namespace coronet::detail {
 
 /// A test-and-test-and-set lock for critical sections of a few instructions.
 class spin_lock {
-  public:
+public:
     void lock() noexcept {
         while (flag_.exchange(true, std::memory_order_acquire)) {
             while (flag_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
@@ -14,7 +14,7 @@ class spin_lock {
     }
     void unlock() noexcept { flag_.store(false, std::memory_order_release); }
 
-  private:
+private:
     std::atomic<bool> flag_{false};
 };
 

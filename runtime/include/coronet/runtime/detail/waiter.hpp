@@ -11,7 +11,7 @@ namespace coronet::detail {
 /// `linked_`; `me_`, `h_` are set before it is linked and read by whoever
 /// unlinks it, which then owns its wake-up.
 class waiter : public wait_node {
-  public:
+public:
     control* me_ = nullptr;
     std::coroutine_handle<> h_;
     waiter* next_ = nullptr;
@@ -22,13 +22,13 @@ class waiter : public wait_node {
     /// Wakes the coroutine; call only after unlinking it (any thread).
     void wake() noexcept { schedule(me_, h_); }
 
-  protected:
+protected:
     ~waiter() = default;
 };
 
 /// An intrusive FIFO of waiters; not synchronised (the primitive locks it).
 class waiter_list {
-  public:
+public:
     bool empty() const noexcept { return head_ == nullptr; }
     waiter* front() const noexcept { return head_; }
 
@@ -73,7 +73,7 @@ class waiter_list {
         return all;
     }
 
-  private:
+private:
     waiter* head_ = nullptr;
     waiter* tail_ = nullptr;
 };

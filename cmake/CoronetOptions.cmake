@@ -1,12 +1,13 @@
 # Compiler settings shared by every coronet target.
 
+option(CORONET_WERROR "Treat compiler warnings as errors" OFF)
+
+# Linked (at build time only) by every target of the project.
 add_library(coronet_warnings INTERFACE)
 target_compile_options(coronet_warnings INTERFACE -Wall -Wextra -Wpedantic)
-if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-    # Asio turns on its C++20 coroutine support for clang only when told to.
-    add_compile_definitions(ASIO_HAS_CO_AWAIT ASIO_HAS_STD_COROUTINE)
+if(CORONET_WERROR)
+    target_compile_options(coronet_warnings INTERFACE -Werror)
 endif()
-add_compile_definitions(ASIO_NO_DEPRECATED)
 
 if(CORONET_SANITIZE)
     string(REPLACE ";" "," _coronet_san "${CORONET_SANITIZE}")

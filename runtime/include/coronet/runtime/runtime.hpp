@@ -141,18 +141,18 @@ unsigned this_shard();
 /// The number of shards of the calling coroutine's runtime.
 unsigned shard_count();
 
-/// Spawns `fn(args...)` on the calling coroutine's shard, as runtime::spawn.
-template <class Fn, class... Args>
-auto spawn(Fn&& fn, Args&&... args) {
-    return spawn_on(this_shard(), std::forward<Fn>(fn), std::forward<Args>(args)...);
-}
-
 /// Spawns `fn(args...)` on shard `shard` of the calling coroutine's runtime.
 template <class Fn, class... Args>
 auto spawn_on(unsigned shard, Fn&& fn, Args&&... args) {
     detail::runtime_core* core = detail::this_runtime();
     if (!core) throw std::system_error(make_error_code(errc::not_in_coroutine));
     return detail::spawn_in(*core, shard, std::forward<Fn>(fn), std::forward<Args>(args)...);
+}
+
+/// Spawns `fn(args...)` on the calling coroutine's shard, as runtime::spawn.
+template <class Fn, class... Args>
+auto spawn(Fn&& fn, Args&&... args) {
+    return spawn_on(this_shard(), std::forward<Fn>(fn), std::forward<Args>(args)...);
 }
 
 }  // namespace coronet

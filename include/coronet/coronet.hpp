@@ -2,10 +2,22 @@
 
 /// The common API of coronet in one include.
 
+#include <coronet/actors/channel.hpp>
+#include <coronet/actors/exit_notice.hpp>
+#include <coronet/actors/hot_swap.hpp>
+#include <coronet/actors/locate.hpp>
+#include <coronet/actors/message.hpp>
+#include <coronet/actors/pid.hpp>
+#include <coronet/actors/self.hpp>
+#include <coronet/actors/send.hpp>
+#include <coronet/runtime/condition_variable.hpp>
 #include <coronet/runtime/errc.hpp>
 #include <coronet/runtime/event.hpp>
 #include <coronet/runtime/join_handle.hpp>
+#include <coronet/runtime/mutex.hpp>
+#include <coronet/runtime/recursive_mutex.hpp>
 #include <coronet/runtime/runtime.hpp>
+#include <coronet/runtime/semaphore.hpp>
 #include <coronet/runtime/sleep.hpp>
 #include <coronet/runtime/spawn_blocking.hpp>
 #include <coronet/runtime/submit_to.hpp>

@@ -404,6 +404,10 @@ bool withdraw_blocking(blocking_call* call) noexcept {
     return current_shard && current_shard->core().pool().withdraw(call);
 }
 
+std::string demangle(const std::type_info& t) { return type_name(t); }
+
+runtime_core& core_of(const control& c) noexcept { return c.home_->core(); }
+
 asio::io_context& shard_io(runtime_core& core, unsigned index) { return core.at(index).io(); }
 
 control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,

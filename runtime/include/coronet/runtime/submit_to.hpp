@@ -60,8 +60,8 @@ template <class Fn>
             co_await h.join();
         else
             co_return co_await h.join();
-    } catch (const terminated&) {
-        h.terminate();
+    } catch (...) {
+        h.terminate();  // the caller was terminated or timed out: so is the work
         throw;
     }
 }

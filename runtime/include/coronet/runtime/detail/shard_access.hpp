@@ -7,6 +7,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <typeinfo>
 
 namespace coronet::detail {
@@ -25,6 +26,12 @@ int this_shard_index() noexcept;
 /// Queues `h` of `c` behind the coroutines ready on the calling shard, which
 /// must be `c`'s.
 void push_ready(control* c, std::coroutine_handle<> h) noexcept;
+
+/// A readable (demangled) name of a type.
+std::string demangle(const std::type_info& t);
+
+/// The runtime that coroutine `c` belongs to; any thread.
+runtime_core& core_of(const control& c) noexcept;
 
 /// The I/O context of shard `index` of `core`, to post work to it; any thread.
 asio::io_context& shard_io(runtime_core& core, unsigned index);
@@ -46,10 +53,9 @@ service& use_service(runtime_core& core, const std::type_info& key,
 
 template <class S>
 S& use_service(runtime_core& core) {
-    return static_cast<S&>(
-        use_service(core, typeid(S), [](runtime_core& c) -> std::unique_ptr<service> {
-            return std::make_unique<S>(c);
-        }));
+    return static_cast<S&>(use_service(
+        core, typeid(S),
+        [](runtime_core& c) -> std::unique_ptr<service> { return std::make_unique<S>(c); }));
 }
 
 /// A counted reference to a control block that is released when it goes away,
@@ -57,6 +63,12 @@ S& use_service(runtime_core& core) {
 class control_ref {
 public:
     explicit control_ref(control* c) noexcept : c_(c) { c_->add_ref(); }
+    /// Takes over a reference the caller already holds.
+    static control_ref adopt(control* c) noexcept {
+        control_ref r;
+        r.c_ = c;
+        return r;
+    }
     control_ref(control_ref&& o) noexcept : c_(o.c_) { o.c_ = nullptr; }
     control_ref(const control_ref& o) noexcept : c_(o.c_) { c_->add_ref(); }
     control_ref& operator=(const control_ref&) = delete;
@@ -67,7 +79,8 @@ public:
     control* operator->() const noexcept { return c_; }
 
 private:
-    control* c_;
+    control_ref() noexcept = default;
+    control* c_ = nullptr;
 };
 
 }  // namespace coronet::detail

@@ -1,0 +1,220 @@
+#include <coronet/actors/detail/mailbox.hpp>
+#include <coronet/actors/exit_notice.hpp>
+#include <coronet/actors/hot_swap.hpp>
+#include <coronet/actors/locate.hpp>
+#include <coronet/actors/self.hpp>
+#include <coronet/actors/send.hpp>
+#include <coronet/runtime/detail/shard_access.hpp>
+#include <coronet/runtime/submit_to.hpp>
+#include <coronet/runtime/with_timeout.hpp>
+
+#include "registry.hpp"
+
+#include <asio/post.hpp>
+
+#include <ostream>
+
+namespace coronet {
+
+namespace {
+
+using detail::control;
+using detail::control_ref;
+
+bool on_home_shard(const pid& p) {
+    return detail::this_runtime() == p.runtime() &&
+           detail::this_shard_index() == static_cast<int>(p.shard());
+}
+
+/// The live coroutine `p` names, on its own shard (no reference taken).
+control* find_here(const pid& p) {
+    control* c = detail::find_live(*p.runtime(), p.shard(), p.index(), p.generation());
+    if (c) c->release();  // on the owner shard it cannot end under us
+    return c;
+}
+
+/// Runs `fn(control&)` on `p`'s shard if `p` lives; false if it is known dead.
+template <class Fn>
+bool with_live(const pid& p, Fn fn) {
+    if (!p) return false;
+    if (on_home_shard(p)) {
+        control* c = find_here(p);
+        if (!c) return false;
+        fn(*c);
+        return true;
+    }
+    control* c = detail::find_live(*p.runtime(), p.shard(), p.index(), p.generation());
+    if (!c) return false;
+    asio::post(detail::shard_io(*p.runtime(), p.shard()),
+               [ref = control_ref::adopt(c), fn = std::move(fn)]() mutable {
+                   if (!ref->is_done()) fn(*ref.get());
+               });
+    return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- pid
+
+send_result pid::send(message m) const {
+    return coronet::send(*this, std::move(m));
+}
+
+std::string pid::to_string() const {
+    return "<" + std::to_string(node_) + "." + std::to_string(id_.shard) + "." +
+           std::to_string(id_.index) + "." + std::to_string(id_.generation) + ">";
+}
+
+std::ostream& operator<<(std::ostream& os, const pid& p) {
+    return os << p.to_string();
+}
+
+// ---------------------------------------------------------------- send
+
+send_result send(const pid& to, message m) {
+    if (!to) return send_result::invalid;
+    if (on_home_shard(to)) {
+        control* c = find_here(to);
+        if (!c) return send_result::dead;
+        detail::mailbox& mb = detail::mailbox_of(*c);
+        if (!mb.reserve()) return send_result::full;
+        mb.push(std::move(m));
+        return send_result::ok;
+    }
+    control* c = detail::find_live(*to.runtime(), to.shard(), to.index(), to.generation());
+    if (!c) return send_result::dead;
+    control_ref ref = control_ref::adopt(c);
+    bool reserved = false;
+    if (detail::mailbox* mb = detail::find_mailbox(*c)) {
+        if (!mb->reserve()) return send_result::full;
+        reserved = true;
+    }
+    asio::post(detail::shard_io(*to.runtime(), to.shard()),
+               [ref = std::move(ref), m = std::move(m), reserved]() mutable {
+                   if (ref->is_done()) return;
+                   detail::mailbox& mb = detail::mailbox_of(*ref.get());
+                   if (!reserved) mb.reserve_unchecked();
+                   mb.push(std::move(m));
+               });
+    return send_result::ok;
+}
+
+namespace {
+
+task<bool> deliver_here(pid to, message m) {
+    control* c = find_here(to);
+    if (!c) co_return false;
+    detail::mailbox& mb = detail::mailbox_of(*c);
+    if (mb.reserve()) {
+        mb.push(std::move(m));
+        co_return true;
+    }
+    co_return co_await detail::space_waiter(mb, std::move(m));
+}
+
+}  // namespace
+
+task<bool> deliver(pid to, message m, std::chrono::steady_clock::duration timeout) {
+    if (!to) co_return false;
+    auto request = [to, m = std::move(m)]() mutable { return deliver_here(to, std::move(m)); };
+    auto work = with_timeout(timeout, submit_to(to.shard(), std::move(request)));
+    auto done = co_await std::move(work);
+    co_return done&&* done;
+}
+
+bool terminate(const pid& p) {
+    return with_live(p, [](control& c) { c.request_terminate(); });
+}
+
+bool throw_to(const pid& p, std::exception_ptr e) {
+    return with_live(p, [e = std::move(e)](control& c) { c.request_throw(e); });
+}
+
+// ---------------------------------------------------------------- self
+
+pid self::pid() const noexcept {
+    return coronet::pid(&detail::core_of(*c_), 0, {c_->shard(), c_->index(), c_->generation()});
+}
+
+std::size_t self::mailbox_size() const {
+    detail::mailbox* mb = detail::find_mailbox(*c_);
+    return mb ? mb->size() : 0;
+}
+
+void self::set_mailbox_capacity(std::size_t n) {
+    detail::mailbox_of(*c_).set_capacity(n);
+}
+
+bool self::register_name(const std::string& name) {
+    auto& reg = detail::use_service<detail::registry>(detail::core_of(*c_));
+    if (!reg.add(name, pid())) return false;
+    detail::mailbox_of(*c_).names_.push_back(name);
+    return true;
+}
+
+bool self::unregister_name(const std::string& name) {
+    auto& reg = detail::use_service<detail::registry>(detail::core_of(*c_));
+    if (!reg.remove(name, pid())) return false;
+    std::erase(detail::mailbox_of(*c_).names_, name);
+    return true;
+}
+
+void self::monitor(const coronet::pid& target) {
+    coronet::pid me = pid();
+    auto add = [me](detail::control& c) { detail::mailbox_of(c).monitors_.push_back(me); };
+    if (!with_live(target, add)) {
+        exit_notice n;
+        n.who = target;
+        n.reason = exit_reason::gone;
+        coronet::send(me, std::move(n));
+    }
+}
+
+void self::hot_swappable(bool on) {
+    detail::mailbox_of(*c_).swappable_ = on;
+}
+
+// ---------------------------------------------------------------- names
+
+task<std::optional<pid>> locate(std::string name, std::chrono::steady_clock::duration timeout) {
+    detail::runtime_core* rt = detail::this_runtime();
+    if (!rt) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    auto& reg = detail::use_service<detail::registry>(*rt);
+    if (auto p = reg.find(name)) co_return p;
+    auto found = co_await with_timeout(timeout, detail::registry::name_waiter(reg, name, false));
+    if (!found) co_return std::nullopt;
+    co_return found->process;
+}
+
+// ---------------------------------------------------------------- hot swap
+
+namespace detail {
+
+swap_result request_swap(control& c, const std::type_info& result_type,
+                         std::shared_ptr<void> replacement) {
+    if (c.is_done()) return swap_result::dead;
+    if (*c.result().type != result_type) return swap_result::type_mismatch;
+    mailbox& mb = mailbox_of(c);
+    if (!mb.swappable_) return swap_result::refused;
+    mb.replacement_ = std::move(replacement);
+    mb.swap_pending_ = true;
+    if (mb.receiver_) mb.receiver_->cancel();  // it is waiting: swap now
+    return swap_result::accepted;
+}
+
+task<swap_result> hot_swap_erased(pid target, const std::type_info& result_type,
+                                  std::shared_ptr<void> replacement) {
+    if (!target) co_return swap_result::dead;
+    const std::type_info* type = &result_type;
+    // Built before the co_await: GCC 12 mishandles lambda temporaries inside one.
+    auto request = [target, type, replacement = std::move(replacement)]() {
+        control* c = find_here(target);
+        return c ? request_swap(*c, *type, replacement) : swap_result::dead;
+    };
+    task<swap_result> work = submit_to(target.shard(), std::move(request));
+    co_return co_await std::move(work);
+}
+
+}  // namespace detail
+
+}  // namespace coronet

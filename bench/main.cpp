@@ -1,0 +1,390 @@
+// coronet-bench: runs every workload on coronet and on its peers, each
+// measurement in a process of its own, and prints a table or JSON lines.
+//
+//     coronet-bench [--quick] [--json] [--only NAME]... [--repeat R]
+//
+// The measurements run as `coronet-bench --worker WORKLOAD SYSTEM N TIMEOUT`,
+// which prints the number and nothing else on stdout.
+
+#include "measure.hpp"
+#include "workloads.hpp"
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace coronet::bench {
+namespace {
+
+using measure_fn = double (*)(std::uint64_t n);
+
+struct system_run {
+    const char* system;
+    measure_fn measure;
+    /// The least `coronet / peer` ratio (`peer / coronet` when lower is
+    /// better) that meets the target; 0 when there is none.
+    double target_ratio = 0;
+    /// A floor is the ideal, not a competitor: no target.
+    bool floor = false;
+};
+
+struct workload {
+    const char* name;
+    const char* unit;
+    bool lower_is_better;
+    std::uint64_t n_full;
+    std::uint64_t n_quick;
+    measure_fn coronet;
+    std::vector<system_run> peers;
+    /// An upper bound on coronet's own number (lower-is-better units); 0 if none.
+    double coronet_max = 0;
+};
+
+const std::vector<workload>& workloads() {
+    static const std::vector<workload> all = {
+        {"spawn",
+         "coroutines/s",
+         false,
+         1'000'000,
+         20'000,
+         coronet_spawn,
+         {{"caf", caf_spawn, 20}, {"cpp20_frame", frame_spawn, 0, true}}},
+        {"parked_memory",
+         "bytes/coroutine",
+         true,
+         1'000'000,
+         20'000,
+         coronet_parked_memory,
+         {{"caf", caf_parked_memory, 5}, {"cpp20_frame", frame_parked_memory, 0, true}}},
+        {"submit_to_round_trip",
+         "round trips/s",
+         false,
+         200'000,
+         2'000,
+         coronet_submit_to,
+         {{"caf", caf_request_response}}},
+        {"timer_storm",
+         "ns/coroutine",
+         true,
+         1'000'000,
+         20'000,
+         coronet_timer_storm,
+         {{"caf", caf_timer_storm}},
+         600},
+    };
+    return all;
+}
+
+const workload* find_workload(const std::string& name) {
+    for (const workload& w : workloads())
+        if (name == w.name) return &w;
+    return nullptr;
+}
+
+measure_fn find_system(const workload& w, const std::string& system) {
+    if (system == "coronet") return w.coronet;
+    for (const system_run& p : w.peers)
+        if (system == p.system) return p.measure;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------- worker side
+
+int run_worker(const std::string& name, const std::string& system, std::uint64_t n,
+               unsigned timeout_s) {
+    const workload* w = find_workload(name);
+    measure_fn fn = w ? find_system(*w, system) : nullptr;
+    if (!fn) {
+        std::fprintf(stderr, "coronet-bench: no measurement %s/%s\n", name.c_str(), system.c_str());
+        return 2;
+    }
+    alarm(timeout_s);  // a hung run ends with SIGALRM, which the parent reports
+    try {
+        double v = fn(n);
+        std::printf("%.17g\n", v);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "coronet-bench: %s/%s failed: %s\n", name.c_str(), system.c_str(),
+                     e.what());
+        return 3;
+    }
+}
+
+// ---------------------------------------------------------------- parent side
+
+struct outcome {
+    std::optional<double> value;
+    std::string error;
+};
+
+std::string describe_status(int status, unsigned timeout_s) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        std::string s = "killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+        if (sig == SIGALRM) s += ": no result within " + std::to_string(timeout_s) + " s";
+        return s;
+    }
+    return "ended with wait status " + std::to_string(status);
+}
+
+/// Runs one measurement in a child process and reads its number.
+outcome run_child(const std::string& self, const workload& w, const char* system, std::uint64_t n,
+                  unsigned timeout_s) {
+    int fds[2];
+    if (pipe(fds) != 0) return {std::nullopt, std::string("pipe: ") + std::strerror(errno)};
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+
+    std::vector<std::string> args = {self,   "--worker",        w.name,
+                                     system, std::to_string(n), std::to_string(timeout_s)};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return {std::nullopt, std::string("cannot start the worker: ") + std::strerror(rc)};
+    }
+
+    std::string out;
+    char buf[256];
+    for (ssize_t got; (got = read(fds[0], buf, sizeof buf)) != 0;) {
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        out.append(buf, static_cast<std::size_t>(got));
+    }
+    close(fds[0]);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return {std::nullopt, describe_status(status, timeout_s)};
+    char* end = nullptr;
+    double v = std::strtod(out.c_str(), &end);
+    if (end == out.c_str() || !std::isfinite(v))
+        return {std::nullopt, "printed no number: '" + out + "'"};
+    return {v, {}};
+}
+
+struct options {
+    bool quick = false;
+    bool json = false;
+    unsigned repeat = 0;  // 0: the default of the mode
+    std::vector<std::string> only;
+};
+
+/// The best of `repeat` runs: the highest rate or the lowest cost. Runs on a
+/// shared machine are disturbed from outside, never helped.
+outcome measure(const std::string& self, const options& opt, const workload& w,
+                const char* system) {
+    std::uint64_t n = opt.quick ? w.n_quick : w.n_full;
+    unsigned timeout_s = opt.quick ? 60 : 600;
+    unsigned repeat = opt.repeat ? opt.repeat : (opt.quick ? 1 : 3);
+    outcome best;
+    for (unsigned r = 0; r < repeat; ++r) {
+        if (isatty(STDERR_FILENO))
+            std::fprintf(stderr, "  %s / %s, run %u of %u ...\r", w.name, system, r + 1, repeat);
+        outcome o = run_child(self, w, system, n, timeout_s);
+        if (!o.value) {
+            std::fprintf(stderr, "coronet-bench: %s / %s (N = %llu): %s\n", w.name, system,
+                         static_cast<unsigned long long>(n), o.error.c_str());
+            return o;
+        }
+        if (!best.value || (w.lower_is_better ? *o.value < *best.value : *o.value > *best.value))
+            best = o;
+    }
+    if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\033[K");
+    return best;
+}
+
+/// >1 means coronet is better, whichever way the unit points.
+std::optional<double> ratio(const workload& w, const outcome& coronet, const outcome& peer) {
+    if (!coronet.value || !peer.value || *coronet.value == 0 || *peer.value == 0)
+        return std::nullopt;
+    return w.lower_is_better ? *peer.value / *coronet.value : *coronet.value / *peer.value;
+}
+
+std::string json_number(const std::optional<double>& v) {
+    if (!v) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", *v);
+    return buf;
+}
+
+std::string human(const std::optional<double>& v) {
+    if (!v) return "FAILED";
+    double x = *v;
+    const char* suffix = "";
+    if (x >= 1e9) {
+        x /= 1e9;
+        suffix = " G";
+    } else if (x >= 1e6) {
+        x /= 1e6;
+        suffix = " M";
+    } else if (x >= 1e4) {
+        x /= 1e3;
+        suffix = " k";
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, x >= 100 ? "%.0f%s" : "%.3g%s", x, suffix);
+    return buf;
+}
+
+void print_json(const workload& w, const outcome& coronet, const std::vector<outcome>& peers) {
+    std::string line = std::string("{\"workload\": \"") + w.name + "\", \"unit\": \"" + w.unit +
+                       "\", \"coronet\": " + json_number(coronet.value) + ", \"peers\": {";
+    std::string ratios;
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const char* sep = i ? ", " : "";
+        line += std::string(sep) + "\"" + w.peers[i].system + "\": " + json_number(peers[i].value);
+        ratios += std::string(sep) + "\"" + w.peers[i].system +
+                  "\": " + json_number(ratio(w, coronet, peers[i]));
+    }
+    line += "}, \"ratio\": {" + ratios + "}}";
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+std::string verdict(bool met) {
+    return met ? "met" : "MISSED";
+}
+
+void print_table_header() {
+    std::printf("%-22s %-16s %9s %10s  %-12s %10s %9s  %s\n", "workload", "unit", "N", "coronet",
+                "peer", "peer", "ratio", "target");
+    std::printf("%s\n", std::string(110, '-').c_str());
+}
+
+void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet,
+                      const std::vector<outcome>& peers) {
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const system_run& p = w.peers[i];
+        std::optional<double> r = ratio(w, coronet, peers[i]);
+        char rbuf[32] = "-";
+        if (r) std::snprintf(rbuf, sizeof rbuf, "%.2fx", *r);
+        std::string target;
+        if (p.floor) {
+            target = "floor";
+        } else if (p.target_ratio > 0) {
+            char t[48];
+            std::snprintf(t, sizeof t, ">= %gx: ", p.target_ratio);
+            target = t + (r ? verdict(*r >= p.target_ratio) : "?");
+        }
+        if (i == 0 && w.coronet_max > 0) {
+            char t[64];
+            std::snprintf(t, sizeof t, "coronet <= %g: ", w.coronet_max);
+            target = t + (coronet.value ? verdict(*coronet.value <= w.coronet_max) : "?");
+        }
+        std::printf("%-22s %-16s %9s %10s  %-12s %10s %9s  %s\n", i == 0 ? w.name : "",
+                    i == 0 ? w.unit : "", i == 0 ? human(static_cast<double>(n)).c_str() : "",
+                    i == 0 ? human(coronet.value).c_str() : "", p.system,
+                    human(peers[i].value).c_str(), rbuf, target.c_str());
+    }
+    std::fflush(stdout);
+}
+
+int usage(const char* error) {
+    if (error) std::fprintf(stderr, "coronet-bench: %s\n", error);
+    std::fprintf(stderr,
+                 "usage: coronet-bench [--quick] [--json] [--only NAME]... [--repeat R]\n"
+                 "  --quick     small N: a smoke test that every measurement works\n"
+                 "  --json      one JSON object per workload instead of the table\n"
+                 "  --only      run this workload only (may be repeated):");
+    for (const workload& w : workloads()) std::fprintf(stderr, " %s", w.name);
+    std::fprintf(stderr,
+                 "\n  --repeat    runs per measurement, the best is kept (default 3, "
+                 "quick 1)\n");
+    return 2;
+}
+
+std::string self_path() {
+    char buf[4096];
+    ssize_t len = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (len <= 0) return {};
+    return std::string(buf, static_cast<std::size_t>(len));
+}
+
+int run_all(const options& opt) {
+    std::string self = self_path();
+    if (self.empty()) {
+        std::fprintf(stderr, "coronet-bench: cannot find its own executable\n");
+        return 2;
+    }
+    bool all_ok = true;
+    if (!opt.json) print_table_header();
+    for (const workload& w : workloads()) {
+        if (!opt.only.empty() &&
+            std::find(opt.only.begin(), opt.only.end(), w.name) == opt.only.end())
+            continue;
+        outcome coronet = measure(self, opt, w, "coronet");
+        std::vector<outcome> peers;
+        for (const system_run& p : w.peers) peers.push_back(measure(self, opt, w, p.system));
+        all_ok = all_ok && coronet.value;
+        for (const outcome& p : peers) all_ok = all_ok && p.value;
+        if (opt.json)
+            print_json(w, coronet, peers);
+        else
+            print_table_rows(w, opt.quick ? w.n_quick : w.n_full, coronet, peers);
+    }
+    return all_ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace coronet::bench
+
+int main(int argc, char** argv) {
+    using namespace coronet::bench;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.size() == 5 && args[0] == "--worker")
+        return run_worker(args[1], args[2], std::strtoull(args[3].c_str(), nullptr, 10),
+                          static_cast<unsigned>(std::strtoul(args[4].c_str(), nullptr, 10)));
+
+    options opt;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--quick") {
+            opt.quick = true;
+        } else if (a == "--json") {
+            opt.json = true;
+        } else if (a == "--only" && i + 1 < args.size()) {
+            if (!find_workload(args[++i])) return usage(("no workload " + args[i]).c_str());
+            opt.only.push_back(args[i]);
+        } else if (a == "--repeat" && i + 1 < args.size()) {
+            opt.repeat = static_cast<unsigned>(std::strtoul(args[++i].c_str(), nullptr, 10));
+            if (opt.repeat == 0) return usage("--repeat needs a count of at least 1");
+        } else if (a == "--help" || a == "-h") {
+            usage(nullptr);
+            return 0;
+        } else {
+            return usage(("unknown argument " + a).c_str());
+        }
+    }
+    return run_all(opt);
+}

@@ -4,13 +4,12 @@
 #include <coronet/actors/locate.hpp>
 #include <coronet/actors/self.hpp>
 #include <coronet/actors/send.hpp>
+#include <coronet/runtime/detail/remote.hpp>
 #include <coronet/runtime/detail/shard_access.hpp>
 #include <coronet/runtime/submit_to.hpp>
 #include <coronet/runtime/with_timeout.hpp>
 
 #include "registry.hpp"
-
-#include <asio/post.hpp>
 
 #include <ostream>
 
@@ -22,20 +21,18 @@ using detail::control;
 using detail::control_ref;
 
 bool on_home_shard(const pid& p) {
-    return detail::this_runtime() == p.runtime() &&
-           detail::this_shard_index() == static_cast<int>(p.shard());
+    return detail::on_shard(*p.runtime(), p.shard());
 }
 
 /// The live coroutine `p` names, on its own shard (no reference taken).
 control* find_here(const pid& p) {
-    control* c = detail::find_live(*p.runtime(), p.shard(), p.index(), p.generation());
-    if (c) c->release();  // on the owner shard it cannot end under us
-    return c;
+    return detail::find_local(*p.runtime(), p.shard(), p.index(), p.generation());
 }
 
 /// Runs `fn(control&)` on `p`'s shard if `p` lives; false if it is known dead.
-template <class Fn>
-bool with_live(const pid& p, Fn fn) {
+/// If it ends while `fn` travels to its shard, `ended()` runs there instead.
+template <class Fn, class Ended>
+bool with_live(const pid& p, Fn fn, Ended ended) {
     if (!p) return false;
     if (on_home_shard(p)) {
         control* c = find_here(p);
@@ -45,11 +42,20 @@ bool with_live(const pid& p, Fn fn) {
     }
     control* c = detail::find_live(*p.runtime(), p.shard(), p.index(), p.generation());
     if (!c) return false;
-    asio::post(detail::shard_io(*p.runtime(), p.shard()),
-               [ref = control_ref::adopt(c), fn = std::move(fn)]() mutable {
-                   if (!ref->is_done()) fn(*ref.get());
-               });
+    detail::post_to(
+        *p.runtime(), p.shard(),
+        [ref = control_ref::adopt(c), fn = std::move(fn), ended = std::move(ended)]() mutable {
+            if (ref->is_done())
+                ended();
+            else
+                fn(*ref.get());
+        });
     return true;
+}
+
+template <class Fn>
+bool with_live(const pid& p, Fn fn) {
+    return with_live(p, std::move(fn), [] {});
 }
 
 }  // namespace
@@ -72,6 +78,10 @@ std::ostream& operator<<(std::ostream& os, const pid& p) {
 // ---------------------------------------------------------------- send
 
 send_result send(const pid& to, message m) {
+    return detail::send_to(to, m);
+}
+
+send_result detail::send_to(const pid& to, message& m) {
     if (!to) return send_result::invalid;
     if (on_home_shard(to)) {
         control* c = find_here(to);
@@ -89,13 +99,13 @@ send_result send(const pid& to, message m) {
         if (!mb->reserve()) return send_result::full;
         reserved = true;
     }
-    asio::post(detail::shard_io(*to.runtime(), to.shard()),
-               [ref = std::move(ref), m = std::move(m), reserved]() mutable {
-                   if (ref->is_done()) return;
-                   detail::mailbox& mb = detail::mailbox_of(*ref.get());
-                   if (!reserved) mb.reserve_unchecked();
-                   mb.push(std::move(m));
-               });
+    detail::post_to(*to.runtime(), to.shard(),
+                    [ref = std::move(ref), m = std::move(m), reserved]() mutable {
+                        if (ref->is_done()) return;
+                        detail::mailbox& mb = detail::mailbox_of(*ref.get());
+                        if (!reserved) mb.reserve_unchecked();
+                        mb.push(std::move(m));
+                    });
     return send_result::ok;
 }
 
@@ -162,12 +172,13 @@ bool self::unregister_name(const std::string& name) {
 void self::monitor(const coronet::pid& target) {
     coronet::pid me = pid();
     auto add = [me](detail::control& c) { detail::mailbox_of(c).monitors_.push_back(me); };
-    if (!with_live(target, add)) {
+    auto gone = [me, target] {
         exit_notice n;
         n.who = target;
         n.reason = exit_reason::gone;
         coronet::send(me, std::move(n));
-    }
+    };
+    if (!with_live(target, add, gone)) gone();
 }
 
 void self::hot_swappable(bool on) {

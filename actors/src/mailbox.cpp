@@ -34,8 +34,7 @@ void describe(const std::exception_ptr& e, exit_notice& n) {
 
 }  // namespace
 
-mailbox& mailbox_of(control& c) {
-    if (mailbox* mb = find_mailbox(c)) return *mb;
+mailbox& make_mailbox(control& c) {
     auto* mb = new mailbox(c);
     c.set_attachment(mb);
     return *mb;
@@ -84,7 +83,7 @@ bool mailbox::take(receive_waiter& w, message& out) {
     return false;
 }
 
-void mailbox::released() noexcept {
+void mailbox::admit() noexcept {
     while (!space_waiters_.empty()) {
         std::size_t cap = capacity_.load(std::memory_order_relaxed);
         if (cap != 0 && count_.load(std::memory_order_relaxed) >= cap) return;

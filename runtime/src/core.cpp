@@ -93,7 +93,7 @@ void shard::start(bool pin) {
 void shard::request_stop() {
     stop_.store(true, std::memory_order_release);
     work_.reset();
-    asio::post(io_, [] {});
+    asio::post(io_, [] {});  // wakes a shard blocked in the event loop
 }
 
 void shard::join() {
@@ -104,46 +104,109 @@ bool shard::is_this_thread() const noexcept {
     return current_shard == this;
 }
 
-void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
-    const std::type_info* fn = &c->function();
+std::chrono::steady_clock::time_point shard::run(
+    control* c, std::coroutine_handle<> h, std::chrono::steady_clock::time_point start) noexcept {
+    const std::type_info* fn = &c->function();  // c may be gone once it returns
     control* outer = std::exchange(current_control, c);
-    auto t0 = std::chrono::steady_clock::now();
     h.resume();
-    auto took = std::chrono::steady_clock::now() - t0;
     current_control = outer;
+    auto end = std::chrono::steady_clock::now();
     resumes.add();
-    if (took > stall_threshold_) {
+    if (end - start > stall_threshold_) {
         stalls.add();
         log().warn("shard {}: coroutine {} held the shard for {} us without suspending", index_,
                    type_name(*fn),
-                   std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+                   std::chrono::duration_cast<std::chrono::microseconds>(end - start).count());
     }
+    return end;
+}
+
+void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
+    run(c, h, std::chrono::steady_clock::now());
 }
 
 void shard::drain() {
-    // Only what was ready when the turn began runs in it, so a coroutine that
-    // keeps yielding lets the event loop in between.
-    for (std::size_t n = std::min<std::size_t>(ready_.size(), 1024); n > 0; --n) {
+    // At most a budget of resumptions per turn, then the event loop gets its
+    // turn, so coroutines that keep each other busy cannot starve I/O. One
+    // clock read per resumption: each one's end is the next one's start.
+    auto t = std::chrono::steady_clock::now();
+    for (int n = 0; n < 1024 && !ready_.empty(); ++n) {
         ready_item item = ready_.pop();
-        resume(item.c, item.h);
+        t = run(item.c, item.h, t);
     }
+}
+
+void shard::post_item(remote_item* item) noexcept {
+    remote_item* head = inbox_.load(std::memory_order_relaxed);
+    do {
+        item->next_ = head;
+    } while (!inbox_.compare_exchange_weak(head, item, std::memory_order_seq_cst,
+                                           std::memory_order_relaxed));
+    // Pairs with the store of sleeping_ and the load of inbox_ in
+    // sleep_until_work: one of the two sides sees the other.
+    if (sleeping_.load(std::memory_order_seq_cst) &&
+        sleeping_.exchange(false, std::memory_order_seq_cst))
+        asio::post(io_, [] {});
+}
+
+bool shard::run_inbox() noexcept {
+    remote_item* list = inbox_.exchange(nullptr, std::memory_order_acquire);
+    if (!list) return false;
+    remote_item* fifo = nullptr;  // the stack is newest first: reverse it
+    while (list) {
+        remote_item* next = list->next_;
+        list->next_ = fifo;
+        fifo = list;
+        list = next;
+    }
+    while (fifo) {
+        remote_item* next = fifo->next_;
+        fifo->run();
+        delete fifo;
+        fifo = next;
+    }
+    return true;
+}
+
+void shard::sleep_until_work() {
+    // Spin a little first: work from another shard usually follows soon, and
+    // waking a thread blocked in epoll costs far more than this.
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    do {
+        for (int i = 0; i < 64; ++i) {
+            if (inbox_.load(std::memory_order_relaxed)) return;
+            __builtin_ia32_pause();
+        }
+    } while (std::chrono::steady_clock::now() < until);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (!inbox_.load(std::memory_order_seq_cst) && !stop_.load(std::memory_order_acquire))
+        io_.run_one();
+    sleeping_.store(false, std::memory_order_relaxed);
 }
 
 void shard::loop() {
     current_shard = this;
     for (;;) {
-        if (ready_.empty()) {
-            if (stop_.load(std::memory_order_acquire)) {
-                // Run what is left (cancelled timers, posted wake-ups) and end.
-                while (io_.poll() > 0 || !ready_.empty()) drain();
-                break;
-            }
-            io_.run_one();
-        }
-        io_.poll();
+        run_inbox();
         drain();
+        io_.poll();
+        if (!ready_.empty() || inbox_.load(std::memory_order_relaxed)) continue;
+        if (stop_.load(std::memory_order_acquire)) {
+            // Run what is left (cancelled timers, posted wake-ups) and end.
+            while (run_inbox() || io_.poll() > 0 || !ready_.empty()) drain();
+            break;
+        }
+        sleep_until_work();
     }
     current_shard = nullptr;
+    // Work posted after the end is dropped unrun (its captures released).
+    while (remote_item* list = inbox_.exchange(nullptr, std::memory_order_acquire)) {
+        while (list) {
+            remote_item* next = list->next_;
+            delete list;
+            list = next;
+        }
+    }
 }
 
 // ---------------------------------------------------------------- blocking_pool
@@ -381,9 +444,8 @@ void push_ready(control* c, std::coroutine_handle<> h) noexcept {
     current_shard->push_ready(c, h);
 }
 
-control& require_current() {
-    if (!current_control) throw std::system_error(make_error_code(errc::not_in_coroutine));
-    return *current_control;
+void throw_not_in_coroutine() {
+    throw std::system_error(make_error_code(errc::not_in_coroutine));
 }
 
 void schedule(control* c, std::coroutine_handle<> h) noexcept {
@@ -404,11 +466,27 @@ bool withdraw_blocking(blocking_call* call) noexcept {
     return current_shard && current_shard->core().pool().withdraw(call);
 }
 
-std::string demangle(const std::type_info& t) { return type_name(t); }
+std::string demangle(const std::type_info& t) {
+    return type_name(t);
+}
 
-runtime_core& core_of(const control& c) noexcept { return c.home_->core(); }
+runtime_core& core_of(const control& c) noexcept {
+    return c.home_->core();
+}
 
-asio::io_context& shard_io(runtime_core& core, unsigned index) { return core.at(index).io(); }
+asio::io_context& shard_io(runtime_core& core, unsigned index) {
+    return core.at(index).io();
+}
+
+bool on_shard(const runtime_core& core, unsigned shard) noexcept {
+    return current_shard && &current_shard->core() == &core && current_shard->index() == shard;
+}
+
+control* find_local(runtime_core& core, unsigned shard, std::uint32_t index,
+                    std::uint32_t generation) noexcept {
+    assert(current_shard == &core.at(shard));
+    return core.at(shard).slots().find(index, generation);
+}
 
 control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept {
@@ -423,6 +501,10 @@ service& use_service(runtime_core& core, const std::type_info& key,
         if (*k == key) return *s;
     core.services_.emplace_back(&key, make(core));
     return *core.services_.back().second;
+}
+
+void post_item(runtime_core& core, unsigned shard, remote_item* item) noexcept {
+    core.at(shard).post_item(item);
 }
 
 void resume_now(control* c, std::coroutine_handle<> h) noexcept {

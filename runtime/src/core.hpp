@@ -4,6 +4,7 @@
 #include "ring.hpp"
 
 #include <coronet/runtime/detail/control.hpp>
+#include <coronet/runtime/detail/remote.hpp>
 #include <coronet/runtime/runtime.hpp>
 #include <coronet/runtime/spawn_blocking.hpp>
 
@@ -95,11 +96,17 @@ public:
 
     /// Resumes `h` of `c` now, counting a stall if it runs long; owner thread.
     void resume(control* c, std::coroutine_handle<> h) noexcept;
+    /// Resumes `h` of `c`, begun at `start`; returns when it gave the shard back.
+    std::chrono::steady_clock::time_point run(control* c, std::coroutine_handle<> h,
+                                              std::chrono::steady_clock::time_point start) noexcept;
     void push_ready(control* c, std::coroutine_handle<> h) { ready_.push({c, h}); }
+    /// Runs `fn` on this shard's thread; any thread. See post_item.
     template <class Fn>
     void post(Fn&& fn) {
-        asio::post(io_, std::forward<Fn>(fn));
+        post_item(new remote_call<std::decay_t<Fn>>(std::forward<Fn>(fn)));
     }
+    /// Queues work from any thread; wakes the shard if it sleeps.
+    void post_item(remote_item* item) noexcept;
     bool is_this_thread() const noexcept;
 
     std::uint32_t index() const noexcept { return index_; }
@@ -117,6 +124,8 @@ private:
 
     void loop();
     void drain();
+    bool run_inbox() noexcept;
+    void sleep_until_work();
 
     runtime_core& core_;
     std::uint32_t index_;
@@ -125,6 +134,8 @@ private:
     ring<ready_item> ready_;
     slot_table slots_;
     std::atomic<bool> stop_{false};
+    std::atomic<remote_item*> inbox_{nullptr};  // a stack of posted work, newest first
+    std::atomic<bool> sleeping_{false};         // blocked in the event loop
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
@@ -27,20 +28,11 @@ public:
         emplace<D>(std::forward<T>(value));
     }
 
-    message(message&& o) noexcept : ops_(o.ops_) {
-        if (ops_) {
-            ops_->move(storage(), o.storage());
-            o.reset();
-        }
-    }
+    message(message&& o) noexcept { take_from(o); }
     message& operator=(message&& o) noexcept {
         if (this != &o) {
             reset();
-            ops_ = o.ops_;
-            if (ops_) {
-                ops_->move(storage(), o.storage());
-                o.reset();
-            }
+            take_from(o);
         }
         return *this;
     }
@@ -75,6 +67,11 @@ public:
         if (T* p = get_if<T>()) return *p;
         throw std::bad_cast();
     }
+    template <class T>
+    const T& get() const {
+        if (const T* p = get_if<T>()) return *p;
+        throw std::bad_cast();
+    }
 
     /// Moves the value out as a `T`; `std::bad_cast` if it is not one.
     template <class T>
@@ -99,10 +96,8 @@ public:
     }
 
     void reset() noexcept {
-        if (ops_) {
-            ops_->destroy(storage());
-            ops_ = nullptr;
-        }
+        if (ops_ && !ops_->trivial) ops_->destroy(storage());
+        ops_ = nullptr;
     }
 
 private:
@@ -114,6 +109,7 @@ private:
         alignof(T) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<T>;
 
     struct ops {
+        bool trivial;  // held inline and trivially copyable: moved by memcpy
         const std::type_info& type;
         void* (*get)(void* storage) noexcept;
         void (*move)(void* dst, void* src) noexcept;  // leaves src to be destroyed
@@ -141,15 +137,20 @@ private:
             else
                 delete *static_cast<T**>(s);
         }
+        // Instantiated for every T (its address is named below); called only
+        // when T is copyable.
         static void copy(void* dst, void* src) {
-            const T& from = *static_cast<const T*>(get(src));
-            if constexpr (fits_inline<T>)
-                ::new (dst) T(from);
-            else
-                *static_cast<T**>(dst) = new T(from);
+            if constexpr (std::is_copy_constructible_v<T>) {
+                const T& from = *static_cast<const T*>(get(src));
+                if constexpr (fits_inline<T>)
+                    ::new (dst) T(from);
+                else
+                    *static_cast<T**>(dst) = new T(from);
+            }
         }
-        static constexpr ops value{typeid(T), &get, &move, &destroy,
-                                   std::is_copy_constructible_v<T> ? &copy : nullptr};
+        static constexpr ops value{
+            fits_inline<T> && std::is_trivially_copyable_v<T>, typeid(T), &get, &move, &destroy,
+            std::is_copy_constructible_v<T> ? &copy : nullptr};
     };
 
     template <class D, class T>
@@ -162,6 +163,18 @@ private:
     }
 
     void* storage() noexcept { return buf_; }
+
+    void take_from(message& o) noexcept {
+        ops_ = o.ops_;
+        if (!ops_) return;
+        if (ops_->trivial) {
+            std::memcpy(buf_, o.buf_, inline_size);
+        } else {
+            ops_->move(storage(), o.storage());
+            ops_->destroy(o.storage());
+        }
+        o.ops_ = nullptr;
+    }
 
     alignas(std::max_align_t) unsigned char buf_[inline_size];
     const ops* ops_ = nullptr;

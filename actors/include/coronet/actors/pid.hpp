@@ -8,6 +8,7 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <tuple>
 
 namespace coronet {
 
@@ -31,7 +32,8 @@ public:
     /// The pid of a spawned coroutine.
     template <class R>
     pid(const join_handle<R>& h) noexcept  // NOLINT: implicit, as a handle names a coroutine
-        : pid(h.valid() ? &detail::core_of(*h.control()) : nullptr, 0, h.id()) {}
+        : pid(h.valid() ? &detail::core_of(*h.control()) : nullptr, 0,
+              h.valid() ? h.id() : coro_id{}) {}
 
     /// True unless default-constructed.
     explicit operator bool() const noexcept { return rt_ != nullptr; }

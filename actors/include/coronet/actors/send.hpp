@@ -27,6 +27,11 @@ enum class send_result {
 ///     if (coronet::send(worker, job{42}) != coronet::send_result::ok) retry_later();
 send_result send(const pid& to, message m);
 
+namespace detail {
+/// send() without moving the message again; `m` is moved from on success.
+send_result send_to(const pid& to, message& m);
+}  // namespace detail
+
 /// Sends `m` and waits until it is queued in the receiver's mailbox: at once
 /// if there is room, else until there is, for at most `timeout`. True if it
 /// was queued; false on timeout or if the receiver is dead (the message is

@@ -97,7 +97,11 @@ public:
     std::shared_ptr<void> replacement_;
 
 private:
-    void released() noexcept;  // one message left the mailbox: admit a waiting sender
+    /// One message left the mailbox: admit a waiting sender, if any.
+    void released() noexcept {
+        if (!space_waiters_.empty()) admit();
+    }
+    void admit() noexcept;
 
     control& owner_;
     std::deque<message> queue_;
@@ -105,8 +109,13 @@ private:
     std::atomic<std::size_t> capacity_{0};
 };
 
+mailbox& make_mailbox(control& c);
+
 /// The mailbox of `c`, made if it has none; on `c`'s shard, while it lives.
-mailbox& mailbox_of(control& c);
+inline mailbox& mailbox_of(control& c) {
+    if (attachment* a = c.get_attachment()) return *static_cast<mailbox*>(a);
+    return make_mailbox(c);
+}
 
 /// The mailbox of `c` if it has one, else null; any thread.
 inline mailbox* find_mailbox(const control& c) noexcept {

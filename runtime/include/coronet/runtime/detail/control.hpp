@@ -194,7 +194,11 @@ inline control* current() noexcept {
 }
 
 /// The current coroutine, or `std::system_error(errc::not_in_coroutine)`.
-control& require_current();
+[[noreturn]] void throw_not_in_coroutine();
+inline control& require_current() {
+    if (control* c = current_control) return *c;
+    throw_not_in_coroutine();
+}
 
 /// Resumes `h`, a suspended frame of coroutine `c`, on `c`'s shard: queued there
 /// when called on that shard, posted to it otherwise. Any thread.

@@ -41,6 +41,13 @@ asio::io_context& shard_io(runtime_core& core, unsigned index);
 control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept;
 
+/// True when the calling thread is shard `shard` of `core`.
+bool on_shard(const runtime_core& core, unsigned shard) noexcept;
+
+/// As find_live, called on that shard itself: no lock, no reference taken.
+control* find_local(runtime_core& core, unsigned shard, std::uint32_t index,
+                    std::uint32_t generation) noexcept;
+
 /// A per-runtime object of a module built on the runtime (a name registry,
 /// say). Made on first use, destroyed after the runtime has stopped.
 class service {

@@ -74,7 +74,7 @@ void frame_deallocate(void* p, std::size_t size) noexcept {
         if (!cache.keep(p, cls)) std::free(p);
         return;
     }
-    ::operator delete(p, size);
+    ::operator delete(p);
 }
 
 }  // namespace coronet::detail

@@ -33,8 +33,9 @@ struct spawn_traits {
     static_assert(plain || with_context,
                   "spawn: the function cannot be called with these arguments (with or without a "
                   "leading coronet::self)");
-    using task_type = std::conditional_t<plain, std::invoke_result<Fn&, Args&&...>,
-                                         std::invoke_result<Fn&, spawn_context, Args&&...>>::type;
+    using task_type =
+        typename std::conditional_t<plain, std::invoke_result<Fn&, Args&&...>,
+                                    std::invoke_result<Fn&, spawn_context, Args&&...>>::type;
     static_assert(is_task_v<task_type>, "spawn: the function must return coronet::task<T>");
     using result_type = typename std::remove_cvref_t<task_type>::value_type;
 };

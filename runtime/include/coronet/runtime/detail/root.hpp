@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -134,14 +135,20 @@ using replacement_fn = std::shared_ptr<void>;
 
 template <class R, class Fn, class... Args>
 root<R> root_body(Fn fn, Args... args) {
+    // The parameters live as long as the frame, which the last join_handle may
+    // release on any thread; the body owns the function and its arguments, so
+    // that they are destroyed on this shard as the coroutine ends.
+    std::tuple<Fn, Args...> call(std::move(fn), std::move(args)...);
     co_await start_point{};
     using traits = spawn_traits<Fn, Args...>;
-    task<R> body = [&] {
-        if constexpr (traits::plain)
-            return std::invoke(fn, std::move(args)...);
-        else
-            return std::invoke(fn, spawn_context{current()}, std::move(args)...);
-    }();
+    task<R> body = std::apply(
+        [](Fn& f, Args&... a) {
+            if constexpr (traits::plain)
+                return std::invoke(f, std::move(a)...);
+            else
+                return std::invoke(f, spawn_context{current()}, std::move(a)...);
+        },
+        call);
     std::shared_ptr<void> replacement;  // keeps a swapped-in function alive
     for (;;) {
         try {
@@ -163,7 +170,8 @@ root<R> root_body(Fn fn, Args... args) {
 
 /// Makes the root frame of a coroutine running `fn(args...)`, not yet started.
 /// The function and its arguments are decay-copied into the frame, so they
-/// live as long as the coroutine; the arguments are passed to `fn` as rvalues.
+/// live as long as the coroutine (and are destroyed on its shard when it ends);
+/// the arguments are passed to `fn` as rvalues.
 template <class Fn, class... Args>
 auto make_root(Fn&& fn, Args&&... args) {
     using R = typename spawn_traits<std::decay_t<Fn>, std::decay_t<Args>...>::result_type;

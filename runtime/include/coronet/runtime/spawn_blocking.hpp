@@ -48,7 +48,8 @@ public:
     }
     result_type await_resume() {
         me_->clear_wait();
-        if (aborted_ || !ran_) me_->raise_interrupt();
+        // Terminated (or timed out) while the call ran: its result is dropped.
+        if (aborted_ || !ran_ || me_->has_interrupt()) me_->raise_interrupt();
         if (error_) std::rethrow_exception(error_);
         if constexpr (!std::is_void_v<result_type>) return std::move(*value_);
     }

@@ -222,17 +222,19 @@ void blocking_pool::submit(blocking_call* job) {
     else
         head_ = job;
     tail_ = job;
-    if (idle_ > 0) {
-        cv_.notify_one();
-    } else if (threads_.size() < max_threads_) {
+    ++queued_;
+    // An idle thread takes one job when it wakes; jobs beyond the idle threads
+    // (woken or not yet) need threads of their own, up to the bound.
+    if (idle_ > 0) cv_.notify_one();
+    if (queued_ > idle_ && threads_.size() < max_threads_)
         threads_.emplace_back([this] { worker(); });
-    }
 }
 
 bool blocking_pool::withdraw(blocking_call* job) noexcept {
     std::lock_guard guard(mutex_);
     if (!job->queued_) return false;
     job->queued_ = false;
+    --queued_;
     if (job->prev_)
         job->prev_->next_ = job->next_;
     else
@@ -262,6 +264,7 @@ void blocking_pool::worker() {
             tail_ = nullptr;
         job->next_ = job->prev_ = nullptr;
         job->queued_ = false;
+        --queued_;
         lock.unlock();
         jobs_.fetch_add(1, std::memory_order_relaxed);
         job->run();

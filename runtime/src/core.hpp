@@ -160,7 +160,8 @@ private:
     blocking_call* head_ = nullptr;
     blocking_call* tail_ = nullptr;
     unsigned max_threads_;
-    unsigned idle_ = 0;
+    unsigned idle_ = 0;    // threads waiting for a job, including those woken for one
+    unsigned queued_ = 0;  // jobs no thread has taken
     bool stopping_ = false;
     std::vector<std::thread> threads_;
     std::atomic<std::uint64_t> jobs_{0};

@@ -134,6 +134,18 @@ double caf_request_response(std::uint64_t n) {
     return static_cast<double>(n) / s;
 }
 
+double caf_request_response_detached(std::uint64_t n) {
+    caf_config cfg(1);  // the requester's thread; the responder has its own
+    caf::actor_system sys{cfg};
+    std::uint64_t sum = 0;
+    auto start = clock::now();
+    sys.spawn(requester, sys.spawn<caf::detached>(responder), n, &sum);
+    sys.await_all_actors_done();
+    double s = seconds_since(start);
+    expect_count("odd round trips", sum, n / 2);
+    return static_cast<double>(n) / s;
+}
+
 double caf_timer_storm(std::uint64_t n) {
     caf_config cfg(1);
     caf::actor_system sys{cfg};

@@ -77,7 +77,7 @@ const std::vector<workload>& workloads() {
          200'000,
          2'000,
          coronet_submit_to,
-         {{"caf", caf_request_response}}},
+         {{"caf", caf_request_response}, {"caf_detached", caf_request_response_detached}}},
         {"timer_storm",
          "ns/coroutine",
          true,

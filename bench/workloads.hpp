@@ -17,7 +17,9 @@ double coronet_timer_storm(std::uint64_t n);    ///< ns per sleeping coroutine
 double caf_spawn(std::uint64_t n);             ///< actors/s, one scheduler thread
 double caf_parked_memory(std::uint64_t n);     ///< bytes per idle actor
 double caf_request_response(std::uint64_t n);  ///< round trips/s, two threads
-double caf_timer_storm(std::uint64_t n);       ///< ns per delayed message
+/// round trips/s, the responder detached on a thread of its own
+double caf_request_response_detached(std::uint64_t n);
+double caf_timer_storm(std::uint64_t n);  ///< ns per delayed message
 
 // a bare C++20 coroutine, the floor (floor_workloads.cpp)
 double frame_spawn(std::uint64_t n);          ///< frames created and completed/s

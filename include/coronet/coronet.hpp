@@ -10,9 +10,12 @@
 #include <coronet/actors/pid.hpp>
 #include <coronet/actors/self.hpp>
 #include <coronet/actors/send.hpp>
+#include <coronet/runtime/call_blocking.hpp>
 #include <coronet/runtime/condition_variable.hpp>
+#include <coronet/runtime/dispatcher.hpp>
 #include <coronet/runtime/errc.hpp>
 #include <coronet/runtime/event.hpp>
+#include <coronet/runtime/io_policy.hpp>
 #include <coronet/runtime/join_handle.hpp>
 #include <coronet/runtime/mutex.hpp>
 #include <coronet/runtime/recursive_mutex.hpp>

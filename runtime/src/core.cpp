@@ -77,7 +77,10 @@ std::vector<control*> slot_table::live() const {
 // ---------------------------------------------------------------- shard
 
 shard::shard(runtime_core& core, std::uint32_t index)
-    : core_(core), index_(index), stall_threshold_(core.options().stall_threshold) {}
+    : core_(core),
+      index_(index),
+      stall_threshold_(core.options().stall_threshold),
+      dispatch_(core.options().io, core.options().io_policy) {}
 
 void shard::start(bool pin) {
     thread_ = std::thread([this] { loop(); });
@@ -129,6 +132,7 @@ void shard::drain() {
     // At most a budget of resumptions per turn, then the event loop gets its
     // turn, so coroutines that keep each other busy cannot starve I/O. One
     // clock read per resumption: each one's end is the next one's start.
+    dispatch_.new_turn();
     auto t = std::chrono::steady_clock::now();
     for (int n = 0; n < 1024 && !ready_.empty(); ++n) {
         ready_item item = ready_.pop();
@@ -388,6 +392,14 @@ void runtime_core::stop() noexcept {
     stopped_ = true;
 }
 
+io_counters runtime_core::io_stats(io_op op, int shard) const noexcept {
+    io_counters sum;
+    for (const auto& s : shards_)
+        if (shard < 0 || s->index() == static_cast<unsigned>(shard))
+            sum += s->dispatch().counters(op).snapshot();
+    return sum;
+}
+
 runtime_stats runtime_core::stats() const noexcept {
     runtime_stats st;
     for (auto& s : shards_) {
@@ -427,6 +439,9 @@ void stop(runtime_core& core) noexcept {
 }
 runtime_stats stats(const runtime_core& core) noexcept {
     return core.stats();
+}
+io_counters io_stats(const runtime_core& core, io_op op, int shard) noexcept {
+    return core.io_stats(op, shard);
 }
 
 asio::io_context& this_io() {

@@ -5,6 +5,7 @@
 
 #include <coronet/runtime/detail/control.hpp>
 #include <coronet/runtime/detail/remote.hpp>
+#include <coronet/runtime/dispatcher.hpp>
 #include <coronet/runtime/runtime.hpp>
 #include <coronet/runtime/spawn_blocking.hpp>
 
@@ -111,6 +112,9 @@ public:
 
     std::uint32_t index() const noexcept { return index_; }
     asio::io_context& io() noexcept { return io_; }
+    dispatcher& dispatch() noexcept { return dispatch_; }
+    const dispatcher& dispatch() const noexcept { return dispatch_; }
+    std::size_t ready_size() const noexcept { return ready_.size(); }
     runtime_core& core() noexcept { return core_; }
     slot_table& slots() noexcept { return slots_; }
 
@@ -138,6 +142,7 @@ private:
     std::atomic<bool> sleeping_{false};         // blocked in the event loop
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
+    dispatcher dispatch_;
 };
 
 /// Threads for calls that must block: grown on demand up to a bound, FIFO.
@@ -185,6 +190,7 @@ public:
     int run();
     void stop() noexcept;
     runtime_stats stats() const noexcept;
+    io_counters io_stats(io_op op, int shard) const noexcept;
 
 private:
     void live_down() noexcept;

@@ -2,6 +2,8 @@
 
 #include <coronet/runtime/detail/root.hpp>
 #include <coronet/runtime/detail/shard_access.hpp>
+#include <coronet/runtime/dispatcher.hpp>
+#include <coronet/runtime/io_policy.hpp>
 #include <coronet/runtime/join_handle.hpp>
 #include <coronet/runtime/task.hpp>
 
@@ -24,6 +26,10 @@ struct runtime_options {
     std::chrono::steady_clock::duration stall_threshold = std::chrono::milliseconds(20);
     /// How long `stop()` waits for terminated coroutines to unwind.
     std::chrono::steady_clock::duration stop_timeout = std::chrono::seconds(5);
+    /// How the dispatcher chooses between synchronous and asynchronous I/O.
+    io_mode io = io_mode::adaptive;
+    /// The dispatcher's thresholds.
+    io_policy_options io_policy{};
 };
 
 /// Counters of a runtime, summed over its shards (a snapshot).
@@ -47,6 +53,7 @@ void launch(runtime_core& core, unsigned shard, control* c, const std::type_info
 int run(runtime_core& core);
 void stop(runtime_core& core) noexcept;
 runtime_stats stats(const runtime_core& core) noexcept;
+io_counters io_stats(const runtime_core& core, io_op op, int shard) noexcept;
 
 template <class Fn, class... Args>
 auto spawn_in(runtime_core& core, unsigned shard, Fn&& fn, Args&&... args) {
@@ -127,6 +134,13 @@ public:
     }
 
     runtime_stats stats() const noexcept { return detail::stats(*core_); }
+
+    /// What the I/O dispatcher did for `op`, summed over the shards, or for
+    /// shard `shard` alone.
+    io_counters io_stats(io_op op) const noexcept { return detail::io_stats(*core_, op, -1); }
+    io_counters io_stats(io_op op, unsigned shard) const noexcept {
+        return detail::io_stats(*core_, op, static_cast<int>(shard));
+    }
 
     detail::runtime_core& core() noexcept { return *core_; }
 

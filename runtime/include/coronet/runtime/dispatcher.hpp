@@ -1,0 +1,145 @@
+#pragma once
+
+#include <coronet/runtime/io_policy.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace coronet {
+
+/// The I/O primitives the dispatcher counts separately.
+enum class io_op : std::uint8_t {
+    socket_recv,
+    socket_send,
+    socket_accept,
+    socket_connect,
+    datagram_recv,
+    datagram_send,
+    pipe_read,
+    pipe_write,
+    file_read,
+    file_write,
+    file_open,
+    file_sync,
+    resolve,
+    odbc,
+    other,
+    count_,
+};
+
+/// The name of an op ("socket_recv", ...).
+const char* to_string(io_op op) noexcept;
+
+/// What the dispatcher did for one primitive (on one shard, or summed).
+struct io_counters {
+    std::uint64_t inline_completions = 0;  ///< done without waiting: first attempt or inline call
+    std::uint64_t speculative_misses = 0;  ///< first attempts that found nothing (EAGAIN)
+    std::uint64_t skipped_attempts = 0;    ///< first attempts skipped as likely to miss
+    std::uint64_t epoll_waits = 0;         ///< waits for readiness in the event loop
+    std::uint64_t offloads = 0;            ///< calls run on the blocking pool
+    std::uint64_t stalls = 0;              ///< inline calls that held the shard too long
+    std::uint64_t mode_switches = 0;       ///< keys moved between inline and offloaded
+    std::uint64_t budget_yields = 0;       ///< coroutines requeued for completing inline too often
+
+    io_counters& operator+=(const io_counters& o) noexcept;
+};
+
+namespace detail {
+
+/// A counter written by one thread and read by any.
+class io_counter {
+public:
+    void add() noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> v_{0};
+};
+
+struct io_counter_block {
+    io_counter inline_completions, speculative_misses, skipped_attempts, epoll_waits, offloads,
+        stalls, mode_switches, budget_yields;
+    io_counters snapshot() const noexcept;
+};
+
+/// The dispatcher of one shard: the one place where each I/O operation is
+/// decided and counted. Used on its shard's thread only (counters are read
+/// from anywhere).
+class dispatcher {
+public:
+    dispatcher(io_mode mode, const io_policy_options& options) noexcept
+        : mode_(mode), options_(options) {}
+
+    io_mode mode() const noexcept { return mode_; }
+    const io_policy_options& options() const noexcept { return options_; }
+    io_counter_block& counters(io_op op) noexcept {
+        return counters_[static_cast<std::size_t>(op)];
+    }
+    const io_counter_block& counters(io_op op) const noexcept {
+        return counters_[static_cast<std::size_t>(op)];
+    }
+
+    // --- readiness-based primitives (sockets, pipes)
+
+    /// Whether to try the non-blocking call before waiting for readiness.
+    bool try_first(io_op op, speculation& s) noexcept {
+        if (s.try_first(mode_, options_)) return true;
+        counters(op).skipped_attempts.add();
+        return false;
+    }
+    /// The first attempt completed (`hit`) or found nothing to do.
+    void attempted(io_op op, speculation& s, bool hit) noexcept {
+        s.record(hit);
+        if (!hit) counters(op).speculative_misses.add();
+    }
+    /// The operation waits for readiness in the event loop.
+    void parked(io_op op) noexcept { counters(op).epoll_waits.add(); }
+    /// The operation completed without suspending. True when the coroutine has
+    /// used up this turn's inline budget and should yield.
+    bool completed_inline(io_op op) noexcept {
+        counters(op).inline_completions.add();
+        if (++inline_this_turn_ < options_.inline_budget) return false;
+        counters(op).budget_yields.add();
+        return true;
+    }
+    /// A new turn of the shard's loop: the inline budget starts again.
+    void new_turn() noexcept { inline_this_turn_ = 0; }
+
+    // --- calls that can only block (open, fsync, resolve, ODBC)
+
+    /// The state of the key (primitive, target), made on first use; stable.
+    blocking_key_state& key(io_op op, std::string_view target);
+    /// Whether the next call of `key` runs inline, given `ready` coroutines waiting.
+    bool run_inline(const blocking_key_state& key, std::uint32_t ready) const noexcept {
+        return key.run_inline(mode_, ready, options_);
+    }
+    /// A call of `key` took `took`, inline or offloaded.
+    void record(io_op op, blocking_key_state& key, std::chrono::nanoseconds took,
+                bool was_inline) noexcept;
+
+private:
+    io_mode mode_;
+    io_policy_options options_;
+    std::uint32_t inline_this_turn_ = 0;
+    std::array<io_counter_block, static_cast<std::size_t>(io_op::count_)> counters_{};
+    std::unordered_map<std::string, std::unique_ptr<blocking_key_state>>
+        keys_[static_cast<std::size_t>(io_op::count_)];
+};
+
+/// The dispatcher of the calling shard; `errc::not_in_coroutine` off the shards.
+dispatcher& this_dispatcher();
+
+/// The number of coroutines ready to run on the calling shard.
+std::uint32_t ready_count() noexcept;
+
+}  // namespace detail
+}  // namespace coronet

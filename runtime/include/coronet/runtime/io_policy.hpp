@@ -1,0 +1,115 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+namespace coronet {
+
+/// How the dispatcher chooses between completing I/O synchronously and
+/// asynchronously. `adaptive` decides per operation from measurements; the
+/// other two force one way, for comparison.
+enum class io_mode {
+    adaptive,      ///< measure and choose (the default)
+    always_sync,   ///< always try the call first / run blocking calls inline
+    always_async,  ///< always wait for readiness first / offload blocking calls
+};
+
+/// The tunables of the dispatcher's policy. The defaults suit most programs.
+struct io_policy_options {
+    /// Readiness: below this first-attempt hit rate (of 256) a descriptor
+    /// direction stops trying the call before waiting for readiness...
+    std::uint32_t skip_below = 32;
+    /// ...except one probe every this many operations.
+    std::uint32_t probe_every = 16;
+
+    /// Blocking calls: a key whose mean latency rises above this is offloaded.
+    std::chrono::nanoseconds offload_above = std::chrono::milliseconds(1);
+    /// An offloaded key comes back inline once its mean falls below this.
+    std::chrono::nanoseconds inline_below = std::chrono::microseconds(50);
+    /// An inline call that runs longer than this has stalled its shard: its key
+    /// is offloaded at once.
+    std::chrono::nanoseconds inline_stall = std::chrono::milliseconds(5);
+    /// A shard with more coroutines than this ready to run is saturated: its
+    /// blocking calls are offloaded whatever their latency.
+    std::uint32_t saturated_above = 64;
+    /// Ops completed inline in one turn of a shard before the coroutine that
+    /// keeps completing inline is put back in the ready queue.
+    std::uint32_t inline_budget = 64;
+};
+
+namespace detail {
+
+/// Whether to try a non-blocking call before waiting for readiness, for one
+/// descriptor and direction. A pure state machine: the hit rate of the first
+/// attempt is an exponentially weighted mean (out of 256, weight 1/8); below
+/// `skip_below` the attempt is skipped except for one probe every `probe_every`.
+class speculation {
+public:
+    /// Decide for the next operation: true to try the call first.
+    bool try_first(io_mode mode, const io_policy_options& o) noexcept {
+        if (mode == io_mode::always_sync) return true;
+        if (mode == io_mode::always_async) return false;
+        if (rate_ >= o.skip_below) return true;
+        if (++skipped_ >= o.probe_every) {
+            skipped_ = 0;
+            return true;  // a probe: has the descriptor turned fast again?
+        }
+        return false;
+    }
+    /// The outcome of a first attempt that was made.
+    void record(bool hit) noexcept { rate_ = rate_ - rate_ / 8 + (hit ? 32 : 0); }
+    std::uint32_t rate() const noexcept { return rate_; }
+
+private:
+    std::uint32_t rate_ = 256;  // optimistic: the first call is tried
+    std::uint32_t skipped_ = 0;
+};
+
+/// Inline or offloaded, for one blocking-call key (primitive and target).
+/// A pure state machine over latency samples: the mean moves fast (weight
+/// 1/4) while inline, so a slow key is offloaded within a few calls, and slowly
+/// (weight 1/64) while offloaded, so it comes back only after a long run of
+/// fast calls. The two thresholds give hysteresis: the mode does not flap.
+class blocking_key_state {
+public:
+    /// Decide for the next call: true to run it inline on the shard.
+    bool run_inline(io_mode mode, std::uint32_t ready_coroutines,
+                    const io_policy_options& o) const noexcept {
+        if (mode == io_mode::always_sync) return true;
+        if (mode == io_mode::always_async) return false;
+        return inline_ && ready_coroutines <= o.saturated_above;
+    }
+    /// A call of this key took `took` (on the shard or in the pool). Returns
+    /// true when the key changed mode.
+    bool record(std::chrono::nanoseconds took, const io_policy_options& o) noexcept {
+        double sample = static_cast<double>(took.count());
+        mean_ += (sample - mean_) * (inline_ ? 0.25 : 1.0 / 64);
+        if (inline_ && mean_ > static_cast<double>(o.offload_above.count())) {
+            inline_ = false;
+            return true;
+        }
+        if (!inline_ && mean_ < static_cast<double>(o.inline_below.count())) {
+            inline_ = true;
+            return true;
+        }
+        return false;
+    }
+    /// The watchdog saw an inline call of this key stall the shard.
+    bool force_offload(std::chrono::nanoseconds running) noexcept {
+        double r = static_cast<double>(running.count());
+        if (r > mean_) mean_ = r;
+        return std::exchange(inline_, false);
+    }
+    bool is_inline() const noexcept { return inline_; }
+    std::chrono::nanoseconds mean() const noexcept {
+        return std::chrono::nanoseconds(static_cast<std::int64_t>(mean_));
+    }
+
+private:
+    double mean_ = 0;
+    bool inline_ = true;
+};
+
+}  // namespace detail
+}  // namespace coronet

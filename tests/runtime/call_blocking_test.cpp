@@ -1,0 +1,114 @@
+#include <coronet/runtime/call_blocking.hpp>
+#include <coronet_test.hpp>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+using coronet::io_op;
+using coronet::task;
+
+coronet::runtime_options one_shard(coronet::io_mode mode = coronet::io_mode::adaptive) {
+    coronet::runtime_options o;
+    o.shards = 1;
+    o.io = mode;
+    return o;
+}
+
+/// Calls `fn` through the dispatcher `n` times; how many ran on the shard's own thread.
+template <class Fn>
+task<int> calls_on_shard(std::string key, int n, Fn fn) {
+    int on_shard = 0;
+    for (int i = 0; i < n; ++i) {
+        auto shard_thread = std::this_thread::get_id();
+        bool inline_call = co_await coronet::call_blocking(io_op::other, key, [&] {
+            fn();
+            return std::this_thread::get_id() == shard_thread;
+        });
+        on_shard += inline_call;
+    }
+    co_return on_shard;
+}
+
+TEST(CallBlockingTest, FastCallsRunInlineOnTheShard) {
+    coronet::runtime rt(one_shard());
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("fast", 100, [] {})), 100);
+    auto c = rt.io_stats(io_op::other);
+    EXPECT_EQ(c.inline_completions, 100u);
+    EXPECT_EQ(c.offloads, 0u);
+}
+
+TEST(CallBlockingTest, ASlowKeyIsOffloadedAfterAFewCalls) {
+    coronet::runtime rt(one_shard());
+    int on_shard =
+        rt.sync_wait(calls_on_shard("slow", 8, [] { std::this_thread::sleep_for(2ms); }));
+    // Three 2 ms calls are enough (fewer when the machine makes them slower).
+    EXPECT_GE(on_shard, 1);
+    EXPECT_LE(on_shard, 3);
+    auto c = rt.io_stats(io_op::other);
+    EXPECT_EQ(c.offloads, static_cast<std::uint64_t>(8 - on_shard));
+    EXPECT_EQ(c.mode_switches, 1u);
+}
+
+TEST(CallBlockingTest, KeysAreDecidedSeparately) {
+    coronet::runtime rt(one_shard());
+    rt.sync_wait(calls_on_shard("slow", 4, [] { std::this_thread::sleep_for(2ms); }));
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("fast", 10, [] {})), 10);
+}
+
+TEST(CallBlockingTest, ACallThatStallsTheShardOffloadsItsKeyAtOnce) {
+    coronet::runtime rt(one_shard());
+    int on_shard =
+        rt.sync_wait(calls_on_shard("stall", 3, [] { std::this_thread::sleep_for(20ms); }));
+    EXPECT_EQ(on_shard, 1);
+    EXPECT_EQ(rt.io_stats(io_op::other).stalls, 1u);
+}
+
+TEST(CallBlockingTest, AlwaysAsyncOffloadsEveryCall) {
+    coronet::runtime rt(one_shard(coronet::io_mode::always_async));
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("fast", 10, [] {})), 0);
+    EXPECT_EQ(rt.io_stats(io_op::other).offloads, 10u);
+}
+
+TEST(CallBlockingTest, AlwaysSyncRunsEveryCallInline) {
+    coronet::runtime rt(one_shard(coronet::io_mode::always_sync));
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("slow", 5, [] { std::this_thread::sleep_for(2ms); })), 5);
+    EXPECT_EQ(rt.io_stats(io_op::other).offloads, 0u);
+}
+
+TEST(CallBlockingTest, ExceptionsReachTheCallerInlineAndOffloaded) {
+    for (auto mode : {coronet::io_mode::always_sync, coronet::io_mode::always_async}) {
+        coronet::runtime rt(one_shard(mode));
+        EXPECT_THROW(rt.sync_wait(coronet::call_blocking(
+                         io_op::other, "k", []() -> int { throw std::runtime_error("x"); })),
+                     std::runtime_error);
+    }
+}
+
+TEST(CallBlockingTest, ACoroutineCompletingInlineTooOftenYieldsToOthers) {
+    coronet::runtime_options o = one_shard();
+    o.io_policy.inline_budget = 8;
+    coronet::runtime rt(o);
+    bool other_ran = false;
+    int calls_before = rt.sync_wait([&]() -> task<int> {
+        auto other = coronet::spawn([&]() -> task<void> {
+            other_ran = true;
+            co_return;
+        });
+        int n = 0;
+        while (!other_ran && n < 1000) {
+            co_await coronet::call_blocking(io_op::other, "fast", [] { return 0; });
+            ++n;
+        }
+        co_await other.join();
+        co_return n;
+    }());
+    EXPECT_TRUE(other_ran);
+    EXPECT_LE(calls_before, 8);
+    EXPECT_GE(rt.io_stats(io_op::other).budget_yields, 1u);
+}
+
+}  // namespace

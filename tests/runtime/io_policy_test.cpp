@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+#include <coronet/runtime/io_policy.hpp>
+
+#include <chrono>
+
+namespace {
+
+using namespace std::chrono_literals;
+using coronet::io_mode;
+using coronet::io_policy_options;
+using coronet::detail::blocking_key_state;
+using coronet::detail::speculation;
+
+const io_policy_options defaults{};
+
+TEST(BlockingKeyStateTest, StartsInline) {
+    blocking_key_state key;
+    EXPECT_TRUE(key.run_inline(io_mode::adaptive, 0, defaults));
+}
+
+TEST(BlockingKeyStateTest, ThreeSlowSamplesMoveTheKeyToOffload) {
+    blocking_key_state key;
+    EXPECT_FALSE(key.record(2ms, defaults));
+    EXPECT_FALSE(key.record(2ms, defaults));
+    EXPECT_TRUE(key.record(2ms, defaults));
+    EXPECT_FALSE(key.run_inline(io_mode::adaptive, 0, defaults));
+}
+
+TEST(BlockingKeyStateTest, ALongRunOfFastSamplesBringsItBack) {
+    blocking_key_state key;
+    for (int i = 0; i < 3; ++i) key.record(2ms, defaults);
+    ASSERT_FALSE(key.is_inline());
+    int samples = 0;
+    while (!key.is_inline() && samples < 1000) {
+        key.record(10us, defaults);
+        ++samples;
+    }
+    EXPECT_TRUE(key.is_inline());
+    EXPECT_LE(samples, 256);
+    EXPECT_GE(samples, 128) << "a few fast calls must not bring a slow key back";
+}
+
+TEST(BlockingKeyStateTest, AlternatingSamplesNearAThresholdDoNotMakeItFlap) {
+    for (auto [low, high] : {std::pair{900us, 1100us}, std::pair{40us, 60us}}) {
+        blocking_key_state key;
+        int switches = 0;
+        for (int i = 0; i < 2000; ++i) switches += key.record(i % 2 ? high : low, defaults);
+        EXPECT_LE(switches, 1) << "around " << low.count() << "-" << high.count() << " us";
+    }
+}
+
+TEST(BlockingKeyStateTest, ASaturatedShardOffloadsEvenFastKeys) {
+    blocking_key_state key;
+    key.record(1us, defaults);
+    EXPECT_TRUE(key.run_inline(io_mode::adaptive, defaults.saturated_above, defaults));
+    EXPECT_FALSE(key.run_inline(io_mode::adaptive, defaults.saturated_above + 1, defaults));
+}
+
+TEST(BlockingKeyStateTest, ForcedModesIgnoreMeasurements) {
+    blocking_key_state key;
+    for (int i = 0; i < 10; ++i) key.record(10ms, defaults);
+    EXPECT_TRUE(key.run_inline(io_mode::always_sync, 1000, defaults));
+    blocking_key_state fast;
+    EXPECT_FALSE(fast.run_inline(io_mode::always_async, 0, defaults));
+}
+
+TEST(BlockingKeyStateTest, AStallOffloadsAtOnce) {
+    blocking_key_state key;
+    EXPECT_TRUE(key.force_offload(50ms));
+    EXPECT_FALSE(key.is_inline());
+    EXPECT_GE(key.mean(), 50ms);
+}
+
+TEST(SpeculationTest, TriesFirstWhileAttemptsHit) {
+    speculation s;
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(s.try_first(io_mode::adaptive, defaults));
+        s.record(true);
+    }
+}
+
+TEST(SpeculationTest, StopsTryingWhenAttemptsKeepMissingButProbes) {
+    speculation s;
+    int misses = 0;
+    while (s.try_first(io_mode::adaptive, defaults)) {
+        s.record(false);
+        ASSERT_LT(++misses, 100);
+    }
+    EXPECT_GE(misses, 10) << "one slow stretch must not turn speculation off";
+    // Skipping now, with a probe every probe_every operations.
+    int tries = 0;
+    for (unsigned i = 0; i < defaults.probe_every * 4; ++i) {
+        if (s.try_first(io_mode::adaptive, defaults)) {
+            ++tries;
+            s.record(false);
+        }
+    }
+    EXPECT_EQ(tries, 4);
+}
+
+TEST(SpeculationTest, ProbesThatHitTurnSpeculationBackOn) {
+    speculation s;
+    while (s.try_first(io_mode::adaptive, defaults)) s.record(false);
+    int probes = 0;
+    for (int i = 0; i < 10000 && s.rate() < defaults.skip_below; ++i) {
+        if (s.try_first(io_mode::adaptive, defaults)) {
+            ++probes;
+            s.record(true);
+        }
+    }
+    EXPECT_GE(s.rate(), defaults.skip_below);
+    EXPECT_LE(probes, 3);
+}
+
+TEST(SpeculationTest, ForcedModesAlwaysOrNeverTry) {
+    speculation s;
+    for (int i = 0; i < 50; ++i) s.record(false);
+    EXPECT_TRUE(s.try_first(io_mode::always_sync, defaults));
+    speculation fresh;
+    EXPECT_FALSE(fresh.try_first(io_mode::always_async, defaults));
+}
+
+}  // namespace

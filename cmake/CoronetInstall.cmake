@@ -6,13 +6,13 @@ include(CMakePackageConfigHelpers)
 
 set(CORONET_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/coronet)
 
-install(TARGETS coronet coronet_runtime coronet_actors
+install(TARGETS coronet coronet_runtime coronet_actors coronet_net
     EXPORT coronetTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
     INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY runtime/include/ actors/include/ include/
+install(DIRECTORY runtime/include/ actors/include/ net/include/ include/
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
     FILES_MATCHING PATTERN "*.hpp")
 

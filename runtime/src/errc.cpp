@@ -18,6 +18,10 @@ public:
                 return "no such shard";
             case errc::timed_out:
                 return "timed out";
+            case errc::end_of_stream:
+                return "end of stream: the peer closed the connection";
+            case errc::message_too_large:
+                return "message larger than the frame size limit";
         }
         return "unknown coronet error";
     }

@@ -9,11 +9,13 @@ namespace coronet {
 
 /// Error codes of coronet itself, in `coronet::error_category()`.
 enum class errc {
-    terminated = 1,    ///< the coroutine was terminated
-    runtime_stopped,   ///< the runtime stopped before the operation could complete
-    not_in_coroutine,  ///< an awaitable was used outside a coroutine run by a runtime
-    invalid_shard,     ///< a shard index out of range
-    timed_out,         ///< an operation ran past its deadline
+    terminated = 1,     ///< the coroutine was terminated
+    runtime_stopped,    ///< the runtime stopped before the operation could complete
+    not_in_coroutine,   ///< an awaitable was used outside a coroutine run by a runtime
+    invalid_shard,      ///< a shard index out of range
+    timed_out,          ///< an operation ran past its deadline
+    end_of_stream,      ///< the peer closed the stream before all the data arrived
+    message_too_large,  ///< a framed message longer than the limit
 };
 
 /// The `std::error_category` of `coronet::errc`, named "coronet".

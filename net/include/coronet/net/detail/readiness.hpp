@@ -1,0 +1,95 @@
+#pragma once
+
+#include <coronet/runtime/detail/control.hpp>
+#include <coronet/runtime/detail/shard_access.hpp>
+#include <coronet/runtime/dispatcher.hpp>
+#include <coronet/runtime/task.hpp>
+#include <coronet/runtime/yield.hpp>
+
+#include <asio/socket_base.hpp>
+
+#include <cerrno>
+#include <coroutine>
+#include <system_error>
+
+namespace coronet::net::detail {
+
+using coronet::detail::control;
+
+/// Suspends until `handle` (an Asio socket or descriptor of this shard) is
+/// ready in direction `w`. Terminating the coroutine cancels the wait.
+/// Returns false when the wait was cancelled for another operation on the
+/// same handle (the caller simply waits again).
+template <class Handle>
+class readiness_awaiter final : public coronet::detail::wait_node {
+public:
+    readiness_awaiter(Handle& handle, asio::socket_base::wait_type w) noexcept
+        : handle_(handle), w_(w) {}
+
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+        me_ = &coronet::detail::require_current();
+        if (me_->has_interrupt()) return false;
+        handle_.async_wait(w_, [this, h](const std::error_code& ec) {
+            ec_ = ec;
+            coronet::detail::resume_now(me_, h);
+        });
+        me_->set_wait(this);
+        return true;
+    }
+    bool await_resume() {
+        me_->clear_wait();
+        if (me_->has_interrupt()) me_->raise_interrupt();
+        if (ec_ && ec_ != asio::error::operation_aborted) throw std::system_error(ec_);
+        return !ec_;
+    }
+    void cancel() noexcept override {
+        std::error_code ignored;
+        handle_.cancel(ignored);
+    }
+
+private:
+    Handle& handle_;
+    asio::socket_base::wait_type w_;
+    control* me_ = nullptr;
+    std::error_code ec_;
+};
+
+/// Runs one non-blocking system call through the shard's dispatcher: tried
+/// first while such attempts tend to succeed (per descriptor and direction,
+/// `spec`), else after the event loop reports readiness. `call()` returns a
+/// non-negative result or -1 with errno set, as the system call does.
+///
+/// Errors: `std::system_error` with the call's errno. Cancellation:
+/// terminating the coroutine cancels a wait for readiness.
+template <class Handle, class Call>
+task<long> perform(Handle& handle, io_op op, coronet::detail::speculation& spec,
+                   asio::socket_base::wait_type w, Call call) {
+    coronet::detail::dispatcher& d = coronet::detail::this_dispatcher();
+    if (d.try_first(op, spec)) {
+        for (;;) {
+            long n = call();
+            if (n >= 0) {
+                d.attempted(op, spec, true);
+                if (d.completed_inline(op)) co_await coronet::yield();
+                co_return n;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                throw std::system_error(errno, std::system_category());
+            d.attempted(op, spec, false);
+            break;
+        }
+    }
+    for (;;) {
+        d.parked(op);
+        while (!co_await readiness_awaiter<Handle>(handle, w)) {
+        }
+        long n = call();
+        if (n >= 0) co_return n;
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+        throw std::system_error(errno, std::system_category());
+    }
+}
+
+}  // namespace coronet::net::detail

@@ -168,7 +168,16 @@ private:
         ops_ = o.ops_;
         if (!ops_) return;
         if (ops_->trivial) {
+            // The whole buffer, whatever the value's size: bytes past it are
+            // indeterminate, which copying as unsigned char allows.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
             std::memcpy(buf_, o.buf_, inline_size);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
         } else {
             ops_->move(storage(), o.storage());
             ops_->destroy(o.storage());

@@ -343,18 +343,21 @@ void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet
     std::fflush(stdout);
 }
 
+/// Prints the usage, after `error` if there is one (to stderr, status 2),
+/// else as asked for by --help (to stdout, status 0).
 int usage(const char* error) {
-    if (error) std::fprintf(stderr, "coronet-bench: %s\n", error);
-    std::fprintf(stderr,
+    std::FILE* out = error ? stderr : stdout;
+    if (error) std::fprintf(out, "coronet-bench: %s\n", error);
+    std::fprintf(out,
                  "usage: coronet-bench [--quick] [--json] [--only NAME]... [--repeat R]\n"
                  "  --quick     small N: a smoke test that every measurement works\n"
                  "  --json      one JSON object per workload instead of the table\n"
                  "  --only      run this workload only (may be repeated):");
-    for (const workload& w : workloads()) std::fprintf(stderr, " %s", w.name);
-    std::fprintf(stderr,
+    for (const workload& w : workloads()) std::fprintf(out, " %s", w.name);
+    std::fprintf(out,
                  "\n  --repeat    runs per measurement, the best is kept (default 3, "
                  "quick 1)\n");
-    return 2;
+    return error ? 2 : 0;
 }
 
 std::string self_path() {
@@ -416,8 +419,7 @@ int main(int argc, char** argv) {
             opt.repeat = static_cast<unsigned>(std::strtoul(args[++i].c_str(), nullptr, 10));
             if (opt.repeat == 0) return usage("--repeat needs a count of at least 1");
         } else if (a == "--help" || a == "-h") {
-            usage(nullptr);
-            return 0;
+            return usage(nullptr);
         } else {
             return usage(("unknown argument " + a).c_str());
         }

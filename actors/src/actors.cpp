@@ -67,8 +67,13 @@ send_result pid::send(message m) const {
 }
 
 std::string pid::to_string() const {
-    return "<" + std::to_string(node_) + "." + std::to_string(id_.shard) + "." +
-           std::to_string(id_.index) + "." + std::to_string(id_.generation) + ">";
+    std::string out = "<";
+    for (std::uint32_t part : {node_, id_.shard, id_.index, id_.generation}) {
+        if (out.size() > 1) out += '.';
+        out += std::to_string(part);
+    }
+    out += '>';
+    return out;
 }
 
 std::ostream& operator<<(std::ostream& os, const pid& p) {

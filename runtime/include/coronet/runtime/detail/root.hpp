@@ -133,12 +133,20 @@ struct start_point {
 /// The replacement a hot swap left for a coroutine with result `R`.
 using replacement_fn = std::shared_ptr<void>;
 
+template <class Fn, class... Args>
+using call_storage = std::optional<std::tuple<Fn, Args...>>;
+
+/// Ends the life of the function and its arguments with the body, on the
+/// coroutine's shard (the frame itself may be freed later, on any thread).
+template <class Call>
+struct call_reset {
+    Call& call;
+    ~call_reset() { call.reset(); }
+};
+
 template <class R, class Fn, class... Args>
-root<R> root_body(Fn fn, Args... args) {
-    // The parameters live as long as the frame, which the last join_handle may
-    // release on any thread; the body owns the function and its arguments, so
-    // that they are destroyed on this shard as the coroutine ends.
-    std::tuple<Fn, Args...> call(std::move(fn), std::move(args)...);
+root<R> root_body(call_storage<Fn, Args...> call) {
+    call_reset<call_storage<Fn, Args...>> reset_call{call};
     co_await start_point{};
     using traits = spawn_traits<Fn, Args...>;
     task<R> body = std::apply(
@@ -148,7 +156,7 @@ root<R> root_body(Fn fn, Args... args) {
             else
                 return std::invoke(f, spawn_context{current()}, std::move(a)...);
         },
-        call);
+        *call);
     std::shared_ptr<void> replacement;  // keeps a swapped-in function alive
     for (;;) {
         try {
@@ -175,8 +183,9 @@ root<R> root_body(Fn fn, Args... args) {
 template <class Fn, class... Args>
 auto make_root(Fn&& fn, Args&&... args) {
     using R = typename spawn_traits<std::decay_t<Fn>, std::decay_t<Args>...>::result_type;
-    root<R> r = root_body<R, std::decay_t<Fn>, std::decay_t<Args>...>(std::forward<Fn>(fn),
-                                                                      std::forward<Args>(args)...);
+    using storage = call_storage<std::decay_t<Fn>, std::decay_t<Args>...>;
+    root<R> r = root_body<R, std::decay_t<Fn>, std::decay_t<Args>...>(
+        storage(std::in_place, std::forward<Fn>(fn), std::forward<Args>(args)...));
     return r.promise();
 }
 

@@ -60,8 +60,9 @@ private:
 /// `spec`), else after the event loop reports readiness. `call()` returns a
 /// non-negative result or -1 with errno set, as the system call does.
 ///
-/// Errors: `std::system_error` with the call's errno. Cancellation:
-/// terminating the coroutine cancels a wait for readiness.
+/// Errors: `std::system_error` with the call's errno; ECANCELED when `handle`
+/// is closed while the operation waits. Cancellation: terminating the
+/// coroutine cancels a wait for readiness.
 template <class Handle, class Call>
 task<long> perform(Handle& handle, io_op op, coronet::detail::speculation& spec,
                    asio::socket_base::wait_type w, Call call) {
@@ -84,6 +85,8 @@ task<long> perform(Handle& handle, io_op op, coronet::detail::speculation& spec,
     for (;;) {
         d.parked(op);
         while (!co_await readiness_awaiter<Handle>(handle, w)) {
+            // Closed under the wait: its descriptor is gone, maybe reused.
+            if (!handle.is_open()) throw std::system_error(ECANCELED, std::system_category());
         }
         long n = call();
         if (n >= 0) co_return n;

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <coronet/coronet.hpp>
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace coronet::testing {
+
+/// How many descriptors the process has open (entries of /proc/self/fd).
+inline int count_open_fds() {
+    int n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+        ++n;
+    return n;
+}
+
+inline std::span<const std::byte> bytes_of(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+inline std::span<std::byte> bytes_of(std::string& s) {
+    return std::as_writable_bytes(std::span(s.data(), s.size()));
+}
+
+/// The error code of the `std::system_error` that awaiting `a` throws, or an
+/// empty one.
+template <class Awaitable>
+task<std::error_code> error_of(Awaitable a) {
+    try {
+        co_await std::move(a);
+    } catch (const std::system_error& e) {
+        co_return e.code();
+    }
+    co_return std::error_code();
+}
+
+/// The OS error `e` as an error code of the system category.
+inline std::error_code os_error(int e) {
+    return {e, std::system_category()};
+}
+
+}  // namespace coronet::testing

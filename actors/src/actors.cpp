@@ -63,7 +63,7 @@ bool with_live(const pid& p, Fn fn) {
 // ---------------------------------------------------------------- pid
 
 send_result pid::send(message m) const {
-    return coronet::send(*this, std::move(m));
+    return detail::send_to(*this, m);  // not through send(), which would move m once more
 }
 
 std::string pid::to_string() const {

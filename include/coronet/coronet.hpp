@@ -10,7 +10,9 @@
 #include <coronet/actors/pid.hpp>
 #include <coronet/actors/self.hpp>
 #include <coronet/actors/send.hpp>
+#include <coronet/net/local.hpp>
 #include <coronet/net/tcp.hpp>
+#include <coronet/net/udp.hpp>
 #include <coronet/runtime/call_blocking.hpp>
 #include <coronet/runtime/condition_variable.hpp>
 #include <coronet/runtime/dispatcher.hpp>

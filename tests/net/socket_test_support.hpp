@@ -2,6 +2,9 @@
 
 #include <coronet/coronet.hpp>
 
+#include <stdlib.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -9,6 +12,28 @@
 #include <system_error>
 
 namespace coronet::testing {
+
+/// A new directory under /tmp, removed with what it holds when it goes.
+class scratch_dir {
+public:
+    scratch_dir() {
+        std::string pattern = "/tmp/coronet-net-XXXXXX";
+        if (!::mkdtemp(pattern.data())) throw std::system_error(errno, std::system_category());
+        path_ = pattern;
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+    ~scratch_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    std::string path() const { return path_.string(); }
+    /// The path of `name` in the directory.
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
 
 /// How many descriptors the process has open (entries of /proc/self/fd).
 inline int count_open_fds() {

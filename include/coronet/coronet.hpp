@@ -12,6 +12,7 @@
 #include <coronet/actors/send.hpp>
 #include <coronet/net/local.hpp>
 #include <coronet/net/tcp.hpp>
+#include <coronet/net/tls.hpp>
 #include <coronet/net/udp.hpp>
 #include <coronet/runtime/call_blocking.hpp>
 #include <coronet/runtime/condition_variable.hpp>

@@ -96,7 +96,7 @@ namespace {
 /// socket send can carry several.
 constexpr std::size_t bio_buffer = 64 * 1024;
 
-/// Takes `m`, without suspending when it is free, and releases it on exit.
+/// Holds `m` once taken, and releases it on exit.
 class hold {
 public:
     explicit hold(coronet::mutex& m) noexcept : m_(m) {}
@@ -105,7 +105,8 @@ public:
     ~hold() {
         if (held_) m_.unlock();
     }
-    task<void> acquire() {
+    bool try_take() noexcept { return held_ = m_.try_lock(); }
+    task<void> take() {
         if (!m_.try_lock()) co_await m_.lock();
         held_ = true;
     }
@@ -155,11 +156,9 @@ struct stream::state {
                               SSL_MODE_RELEASE_BUFFERS);
     }
 
-    /// Throws the first error on OpenSSL's queue (or `fallback`), with `what`
-    /// and, when a certificate check failed, why it did.
-    [[noreturn]] void throw_tls_error(std::string what, int fallback = 0) {
-        unsigned long e = ERR_get_error();
-        ERR_clear_error();
+    /// Throws OpenSSL's error `code` (or, if none, the OS error `fallback`)
+    /// with `what` and, when a certificate check failed, why it did.
+    [[noreturn]] void throw_tls_error(std::string what, unsigned long code, int fallback = 0) {
         if (ssl) {
             long verify = SSL_get_verify_result(ssl);
             if (verify != X509_V_OK) {
@@ -168,15 +167,27 @@ struct stream::state {
                 what += ')';
             }
         }
-        if (e == 0 && fallback != 0)
+        if (code == 0 && fallback != 0)
             throw std::system_error(fallback, std::system_category(), what);
-        throw std::system_error(static_cast<int>(e), error_category(), what);
+        throw std::system_error(static_cast<int>(code), error_category(), what);
+    }
+    [[noreturn]] void throw_tls_error(std::string what) {
+        unsigned long code = ERR_get_error();
+        ERR_clear_error();
+        throw_tls_error(std::move(what), code);
     }
 
-    /// Sends what OpenSSL wrote into the pair, if anything; one coroutine at a time.
-    task<void> flush() {
+    /// Sends what OpenSSL wrote into the pair. When another coroutine is
+    /// sending already, it sends these bytes too: a reader leaves them to it
+    /// (`wait` false) rather than wait behind a writer that may itself wait
+    /// for the peer to read; a writer waits, so that its data is out when it
+    /// returns.
+    task<void> flush(bool wait) {
         hold guard(sending);
-        co_await guard.acquire();
+        if (!guard.try_take()) {
+            if (!wait) co_return;
+            co_await guard.take();
+        }
         for (;;) {
             char* data = nullptr;
             int n = BIO_nread0(network, &data);
@@ -193,7 +204,7 @@ struct stream::state {
     task<bool> fill() {
         std::uint64_t seen = received_batches;
         hold guard(receiving);
-        co_await guard.acquire();
+        co_await guard.take();
         if (received_batches != seen) co_return true;
         if (lower_eof) co_return false;
         char* room = nullptr;
@@ -213,22 +224,36 @@ struct stream::state {
 
     /// Runs `op` (an OpenSSL call: handshake, read, write, shutdown) until it
     /// completes, moving bytes as it asks. Its result, or 0 when the peer
-    /// closed TLS. `what` names the operation in errors.
+    /// closed TLS. `what` names the operation in errors; `reading` says the
+    /// caller is the reader (see flush).
     template <class Op>
-    task<int> drive(const char* what, Op op) {
+    task<int> drive(const char* what, bool reading, Op op) {
         bool told_eof = false;
         for (;;) {
             ERR_clear_error();
             int r = op();
             int err = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
-            if (BIO_ctrl_pending(network) > 0) co_await flush();
+            if (err == SSL_ERROR_SSL || err == SSL_ERROR_SYSCALL) {
+                // Taken now: other coroutines use the thread's error queue
+                // while this one waits to send its alert.
+                unsigned long code = ERR_get_error();
+                ERR_clear_error();
+                try {
+                    co_await flush(false);  // the alert that tells the peer why
+                } catch (const terminated&) {
+                    throw;
+                } catch (const std::system_error&) {
+                    // The peer may be gone already: the TLS error says more.
+                }
+                if (lower_eof) throw_truncated(what);
+                throw_tls_error(what, code, err == SSL_ERROR_SYSCALL ? EIO : 0);
+            }
+            if (BIO_ctrl_pending(network) > 0) co_await flush(!reading);
             switch (err) {
                 case SSL_ERROR_NONE:
                     co_return r;
                 case SSL_ERROR_ZERO_RETURN:
                     co_return 0;
-                case SSL_ERROR_WANT_WRITE:
-                    break;
                 case SSL_ERROR_WANT_READ:
                     // At the end of the TCP stream OpenSSL is told so, and
                     // reports it as an error at its next call.
@@ -237,9 +262,13 @@ struct stream::state {
                         told_eof = true;
                     }
                     break;
+                case SSL_ERROR_WANT_WRITE:
+                    // The pair is full: flushed above, by this coroutine or
+                    // (a reader) by the one sending; wait for that to finish.
+                    if (BIO_ctrl_pending(network) > 0) co_await flush(true);
+                    break;
                 default:
-                    if (lower_eof) throw_truncated(what);
-                    throw_tls_error(what, err == SSL_ERROR_SYSCALL ? EIO : 0);
+                    throw_tls_error(what, 0, EIO);
             }
         }
     }
@@ -267,14 +296,14 @@ task<std::size_t> stream::read_some(std::span<std::byte> buffer) {
     state& s = *s_;
     std::size_t got = 0;
     int r = co_await s.drive(
-        "TLS read", [&] { return SSL_read_ex(s.ssl, buffer.data(), buffer.size(), &got); });
+        "TLS read", true, [&] { return SSL_read_ex(s.ssl, buffer.data(), buffer.size(), &got); });
     co_return r > 0 ? got : 0;
 }
 
 task<std::size_t> stream::write_some(std::span<const std::byte> data) {
     state& s = *s_;
     std::size_t put = 0;
-    int r = co_await s.drive("TLS write",
+    int r = co_await s.drive("TLS write", false,
                              [&] { return SSL_write_ex(s.ssl, data.data(), data.size(), &put); });
     if (r == 0) throw std::system_error(EPIPE, std::system_category(), "TLS write after close");
     co_return put;
@@ -283,7 +312,7 @@ task<std::size_t> stream::write_some(std::span<const std::byte> data) {
 task<void> stream::shutdown() {
     state& s = *s_;
     // 0 from SSL_shutdown: our close_notify is out, the peer's not yet in.
-    co_await s.drive("TLS shutdown", [&] {
+    co_await s.drive("TLS shutdown", false, [&] {
         int r = SSL_shutdown(s.ssl);
         return r == 0 ? 1 : r;
     });
@@ -316,7 +345,7 @@ task<stream> client_handshake(context ctx, tcp::stream s, std::string server_nam
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(st->ssl), server_name.c_str());
     }
     SSL_set_connect_state(st->ssl);
-    co_await st->drive("TLS handshake", [&] { return SSL_do_handshake(st->ssl); });
+    co_await st->drive("TLS handshake", false, [&] { return SSL_do_handshake(st->ssl); });
     co_return stream(std::move(st));
 }
 
@@ -324,7 +353,7 @@ task<stream> server_handshake(context ctx, tcp::stream s) {
     auto st = std::make_unique<stream::state>(std::move(s));
     st->init(ctx);
     SSL_set_accept_state(st->ssl);
-    co_await st->drive("TLS handshake", [&] { return SSL_do_handshake(st->ssl); });
+    co_await st->drive("TLS handshake", false, [&] { return SSL_do_handshake(st->ssl); });
     co_return stream(std::move(st));
 }
 

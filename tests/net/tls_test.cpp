@@ -135,7 +135,7 @@ TEST_F(TlsTest, MessagesAndBulkDataRoundTripAndBothSidesCloseCleanly) {
             co_return echoed;
         });
         auto s = co_await tls::connect(client_context(), "127.0.0.1", l.port(), 10s);
-        std::string big(3 << 20, '\0');
+        std::string big(8 << 20, '\0');
         for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31 + i / 977);
         // A writer and a reader on the one stream at once: full duplex.
         auto writer = coronet::spawn([&s, &big]() -> task<void> {

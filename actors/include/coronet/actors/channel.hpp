@@ -80,8 +80,9 @@ public:
     [[nodiscard]] task<std::size_t> deliver(message m, std::size_t n,
                                             std::chrono::steady_clock::duration timeout) const;
 
-    /// Closes the channel: it sends nothing more, its name is freed, and every
-    /// subscriber receives a `channel_closed`.
+    /// Closes the channel: it sends nothing more, its name is freed, every
+    /// coroutine subscribed to it directly receives a `channel_closed`, and its
+    /// sub-channels are unsubscribed (they stay open: other channels may feed them).
     void close() const { s_->close(); }
     bool closed() const { return s_->closed(); }
 

@@ -48,7 +48,8 @@ send_result send_to(const pid& to, message& m);
 bool terminate(const pid& p);
 
 /// Throws `e` into coroutine `p` at its current or next suspension point;
-/// false if it is known to have ended. Any thread.
+/// false if it is known to have ended. Any thread. A second exception thrown
+/// before the coroutine reaches that point replaces the first.
 bool throw_to(const pid& p, std::exception_ptr e);
 
 }  // namespace coronet

@@ -33,8 +33,9 @@ struct io_policy_options {
     /// A shard with more coroutines than this ready to run is saturated: its
     /// blocking calls are offloaded whatever their latency.
     std::uint32_t saturated_above = 64;
-    /// Ops completed inline in one turn of a shard before the coroutine that
-    /// keeps completing inline is put back in the ready queue.
+    /// Ops completed inline in one turn of a shard; past it, each further
+    /// inline completion in that turn puts its coroutine back in the ready
+    /// queue, so coroutines whose I/O keeps completing cannot starve the rest.
     std::uint32_t inline_budget = 64;
 };
 

@@ -72,13 +72,10 @@ void mailbox::push(message m) {
 }
 
 bool mailbox::take(receive_waiter& w, message& out) {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-        if (!w.matches(*it)) continue;
-        out = std::move(*it);
-        if (it == queue_.begin())
-            queue_.pop_front();  // the common case: far cheaper than erase
-        else
-            queue_.erase(it);
+    for (std::size_t i = 0; i < queue_.size(); ++i) {
+        if (!w.matches(queue_[i])) continue;
+        out = std::move(queue_[i]);
+        queue_.erase(i);
         count_.fetch_sub(1, std::memory_order_relaxed);
         released();
         return true;

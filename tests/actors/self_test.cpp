@@ -183,6 +183,31 @@ TEST_F(SelfTest, SelectiveReceiveByTypeLeavesTheOthersQueuedInOrder) {
     });
 }
 
+TEST_F(SelfTest, SelectiveReceiveKeepsTheOrderOfAQueueThatGrewAndWrapped) {
+    run_on(0, [](coronet::self self) -> task<void> {
+        pid me = self.pid();
+        int next = 0;  // the next int expected
+        int sent = 0;
+        for (int round = 0; round < 3; ++round) {
+            // Some ints are taken before more are queued, so the ring wraps.
+            for (int i = 0; i < 300; ++i) me.send(sent++);
+            me.send(std::string("mid"));
+            for (int i = 0; i < 700; ++i) me.send(sent++);
+            std::string s = co_await self.receive<std::string>();
+            EXPECT_EQ(s, "mid");
+            for (int i = 0; i < 500; ++i) {
+                message m = co_await self.receive();
+                EXPECT_EQ(m.get<int>(), next++);
+            }
+        }
+        EXPECT_EQ(self.mailbox_size(), static_cast<std::size_t>(sent - next));
+        while (next < sent) {
+            message m = co_await self.receive();
+            EXPECT_EQ(m.get<int>(), next++);
+        }
+    });
+}
+
 TEST_F(SelfTest, SelectiveReceiveWaitsForAMatchingMessage) {
     for (unsigned s : both_shards) {
         auto got = run_on(0, [s](coronet::self self) -> task<std::vector<int>> {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <coronet/actors/detail/message_queue.hpp>
 #include <coronet/actors/message.hpp>
 #include <coronet/actors/pid.hpp>
 #include <coronet/runtime/detail/control.hpp>
@@ -8,7 +9,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -104,7 +104,7 @@ private:
     void admit() noexcept;
 
     control& owner_;
-    std::deque<message> queue_;
+    message_queue queue_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::size_t> capacity_{0};
 };

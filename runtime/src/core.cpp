@@ -174,14 +174,22 @@ bool shard::run_inbox() noexcept {
 
 void shard::sleep_until_work() {
     // Spin a little first: work from another shard usually follows soon, and
-    // waking a thread blocked in epoll costs far more than this.
-    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    // waking a thread blocked in epoll costs far more than this. The spin
+    // adapts: it doubles (up to max_spin) when work came during it, and halves
+    // (down to min_spin) when it did not, so a shard that nobody posts to, or
+    // whose senders are not even running on a loaded machine, soon stops
+    // burning the core it shares.
+    auto until = std::chrono::steady_clock::now() + spin_;
     do {
         for (int i = 0; i < 64; ++i) {
-            if (inbox_.load(std::memory_order_relaxed)) return;
+            if (inbox_.load(std::memory_order_relaxed)) {
+                spin_ = std::min(spin_ * 2, max_spin);
+                return;
+            }
             __builtin_ia32_pause();
         }
     } while (std::chrono::steady_clock::now() < until);
+    spin_ = std::max(spin_ / 2, min_spin);
     sleeping_.store(true, std::memory_order_seq_cst);
     if (!inbox_.load(std::memory_order_seq_cst) && !stop_.load(std::memory_order_acquire))
         io_.run_one();

@@ -140,6 +140,10 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<remote_item*> inbox_{nullptr};  // a stack of posted work, newest first
     std::atomic<bool> sleeping_{false};         // blocked in the event loop
+    // How long sleep_until_work spins before it blocks (owner thread only).
+    static constexpr std::chrono::nanoseconds max_spin{20'000};
+    static constexpr std::chrono::nanoseconds min_spin{500};
+    std::chrono::nanoseconds spin_ = max_spin;
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
     dispatcher dispatch_;

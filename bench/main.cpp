@@ -4,12 +4,12 @@
 //     coronet-bench [--quick] [--json] [--only NAME]... [--repeat R]
 //
 // The measurements run as `coronet-bench --worker WORKLOAD SYSTEM N TIMEOUT`,
-// which prints the number and nothing else on stdout.
+// which prints the number and, on a second line, its peak resident memory
+// (VmHWM, bytes), and nothing else on stdout.
 
 #include "measure.hpp"
 #include "workloads.hpp"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +53,9 @@ struct workload {
     std::vector<system_run> peers;
     /// An upper bound on coronet's own number (lower-is-better units); 0 if none.
     double coronet_max = 0;
+    /// Also report each system's peak resident memory (VmHWM of its process),
+    /// as a workload of its own named `<name>_peak_memory`, in MiB.
+    bool peak_memory = false;
 };
 
 const std::vector<workload>& workloads() {
@@ -108,6 +111,9 @@ measure_fn find_system(const workload& w, const std::string& system) {
 
 // ---------------------------------------------------------------- worker side
 
+/// The exit status of a worker whose system cannot run here (reported n/a).
+constexpr int unavailable_status = 4;
+
 int run_worker(const std::string& name, const std::string& system, std::uint64_t n,
                unsigned timeout_s) {
     const workload* w = find_workload(name);
@@ -119,8 +125,13 @@ int run_worker(const std::string& name, const std::string& system, std::uint64_t
     alarm(timeout_s);  // a hung run ends with SIGALRM, which the parent reports
     try {
         double v = fn(n);
-        std::printf("%.17g\n", v);
+        std::printf("%.17g\n%llu\n", v,
+                    static_cast<unsigned long long>(read_memory_status().peak_bytes));
         return 0;
+    } catch (const unavailable& e) {
+        std::fprintf(stderr, "coronet-bench: %s/%s: n/a: %s\n", name.c_str(), system.c_str(),
+                     e.what());
+        return unavailable_status;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "coronet-bench: %s/%s failed: %s\n", name.c_str(), system.c_str(),
                      e.what());
@@ -131,8 +142,10 @@ int run_worker(const std::string& name, const std::string& system, std::uint64_t
 // ---------------------------------------------------------------- parent side
 
 struct outcome {
-    std::optional<double> value;
-    std::string error;
+    std::optional<double> value{};
+    std::optional<double> peak_bytes{};  ///< VmHWM of the measuring process
+    bool unavailable = false;            ///< the system cannot run here: n/a, not a failure
+    std::string error{};
 };
 
 std::string describe_status(int status, unsigned timeout_s) {
@@ -146,54 +159,31 @@ std::string describe_status(int status, unsigned timeout_s) {
     return "ended with wait status " + std::to_string(status);
 }
 
-/// Runs one measurement in a child process and reads its number.
+/// Runs one measurement in a child process and reads its number and peak memory.
 outcome run_child(const std::string& self, const workload& w, const char* system, std::uint64_t n,
                   unsigned timeout_s) {
-    int fds[2];
-    if (pipe(fds) != 0) return {std::nullopt, std::string("pipe: ") + std::strerror(errno)};
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    posix_spawn_file_actions_addclose(&actions, fds[1]);
-
-    std::vector<std::string> args = {self,   "--worker",        w.name,
-                                     system, std::to_string(n), std::to_string(timeout_s)};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return {std::nullopt, std::string("cannot start the worker: ") + std::strerror(rc)};
+    process_output res;
+    try {
+        res = run_process(
+            {self, "--worker", w.name, system, std::to_string(n), std::to_string(timeout_s)},
+            environ);
+    } catch (const failure& e) {
+        return {.error = e.what()};
     }
-
-    std::string out;
-    char buf[256];
-    for (ssize_t got; (got = read(fds[0], buf, sizeof buf)) != 0;) {
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        out.append(buf, static_cast<std::size_t>(got));
-    }
-    close(fds[0]);
-
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    int status = res.wait_status;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == unavailable_status)
+        return {.unavailable = true, .error = "not available here"};
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return {std::nullopt, describe_status(status, timeout_s)};
+        return {.error = describe_status(status, timeout_s)};
+    const char* text = res.out.c_str();
     char* end = nullptr;
-    double v = std::strtod(out.c_str(), &end);
-    if (end == out.c_str() || !std::isfinite(v))
-        return {std::nullopt, "printed no number: '" + out + "'"};
-    return {v, {}};
+    double v = std::strtod(text, &end);
+    if (end == text || !std::isfinite(v)) return {.error = "printed no number: '" + res.out + "'"};
+    outcome o{.value = v};
+    text = end;
+    double peak = std::strtod(text, &end);
+    if (end != text && std::isfinite(peak)) o.peak_bytes = peak;
+    return o;
 }
 
 struct options {
@@ -214,7 +204,7 @@ struct workload_results {
     bool all_ok() const {
         if (!coronet.value) return false;
         for (const outcome& p : peers)
-            if (!p.value) return false;
+            if (!p.value && !p.unavailable) return false;
         return true;
     }
 };
@@ -240,14 +230,19 @@ workload_results measure(const std::string& self, const options& opt, const work
                              r + 1, repeat);
             outcome o = run_child(self, w, systems[i], n, timeout_s);
             if (!o.value) {
-                std::fprintf(stderr, "coronet-bench: %s / %s (N = %llu): %s\n", w.name, systems[i],
-                             static_cast<unsigned long long>(n), o.error.c_str());
+                if (!o.unavailable)
+                    std::fprintf(stderr, "coronet-bench: %s / %s (N = %llu): %s\n", w.name,
+                                 systems[i], static_cast<unsigned long long>(n), o.error.c_str());
                 failed[i] = true;
                 best[i] = o;
                 continue;
             }
+            // The best value and the lowest peak memory, each over all runs.
+            std::optional<double> peak = best[i].peak_bytes;
+            if (o.peak_bytes && (!peak || *o.peak_bytes < *peak)) peak = o.peak_bytes;
             const std::optional<double>& b = best[i].value;
             if (!b || (w.lower_is_better ? *o.value < *b : *o.value > *b)) best[i] = o;
+            best[i].peak_bytes = peak;
         }
     }
     if (isatty(STDERR_FILENO)) std::fprintf(stderr, "\033[K");
@@ -264,16 +259,7 @@ std::optional<double> ratio(const workload& w, const outcome& coronet, const out
     return w.lower_is_better ? *peer.value / *coronet.value : *coronet.value / *peer.value;
 }
 
-std::string json_number(const std::optional<double>& v) {
-    if (!v) return "null";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", *v);
-    return buf;
-}
-
-std::string human(const std::optional<double>& v) {
-    if (!v) return "FAILED";
-    double x = *v;
+std::string human(double x) {
     const char* suffix = "";
     if (x >= 1e9) {
         x /= 1e9;
@@ -288,6 +274,18 @@ std::string human(const std::optional<double>& v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, x >= 100 ? "%.0f%s" : "%.3g%s", x, suffix);
     return buf;
+}
+
+std::string json_number(const std::optional<double>& v) {
+    if (!v) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", *v);
+    return buf;
+}
+
+std::string human(const outcome& o) {
+    if (!o.value) return o.unavailable ? "n/a" : "FAILED";
+    return human(*o.value);
 }
 
 void print_json(const workload& w, const outcome& coronet, const std::vector<outcome>& peers) {
@@ -310,9 +308,9 @@ std::string verdict(bool met) {
 }
 
 void print_table_header() {
-    std::printf("%-22s %-16s %9s %10s  %-12s %10s %9s  %s\n", "workload", "unit", "N", "coronet",
+    std::printf("%-31s %-15s %9s %10s  %-13s %10s %9s  %s\n", "workload", "unit", "N", "coronet",
                 "peer", "peer", "ratio", "target");
-    std::printf("%s\n", std::string(110, '-').c_str());
+    std::printf("%s\n", std::string(124, '-').c_str());
 }
 
 void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet,
@@ -335,12 +333,44 @@ void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet
             std::snprintf(t, sizeof t, "coronet <= %g: ", w.coronet_max);
             target = t + (coronet.value ? verdict(*coronet.value <= w.coronet_max) : "?");
         }
-        std::printf("%-22s %-16s %9s %10s  %-12s %10s %9s  %s\n", i == 0 ? w.name : "",
+        std::printf("%-31s %-15s %9s %10s  %-13s %10s %9s  %s\n", i == 0 ? w.name : "",
                     i == 0 ? w.unit : "", i == 0 ? human(static_cast<double>(n)).c_str() : "",
-                    i == 0 ? human(coronet.value).c_str() : "", p.system,
-                    human(peers[i].value).c_str(), rbuf, target.c_str());
+                    i == 0 ? human(coronet).c_str() : "", p.system, human(peers[i]).c_str(), rbuf,
+                    target.c_str());
     }
     std::fflush(stdout);
+}
+
+void print_results(const options& opt, const workload& w, const workload_results& res) {
+    if (opt.json)
+        print_json(w, res.coronet, res.peers);
+    else
+        print_table_rows(w, opt.quick ? w.n_quick : w.n_full, res.coronet, res.peers);
+}
+
+/// The companion of `w` that reports peak memory, named `name` (which must
+/// outlive it): the same systems, lower is better, no targets.
+workload peak_memory_workload(const workload& w, const std::string& name) {
+    workload m = w;
+    m.name = name.c_str();
+    m.unit = "MiB (VmHWM)";
+    m.lower_is_better = true;
+    m.coronet_max = 0;
+    for (system_run& p : m.peers) p.target_ratio = 0;
+    return m;
+}
+
+/// Each system's peak memory in MiB in place of its number.
+workload_results peak_memory_results(const workload_results& res) {
+    auto in_mib = [](outcome o) {
+        o.value = o.value && o.peak_bytes ? std::optional<double>(*o.peak_bytes / (1 << 20))
+                                          : std::nullopt;
+        return o;
+    };
+    workload_results m;
+    m.coronet = in_mib(res.coronet);
+    for (const outcome& p : res.peers) m.peers.push_back(in_mib(p));
+    return m;
 }
 
 /// Prints the usage, after `error` if there is one (to stderr, status 2),
@@ -381,10 +411,11 @@ int run_all(const options& opt) {
             continue;
         workload_results res = measure(self, opt, w);
         all_ok = all_ok && res.all_ok();
-        if (opt.json)
-            print_json(w, res.coronet, res.peers);
-        else
-            print_table_rows(w, opt.quick ? w.n_quick : w.n_full, res.coronet, res.peers);
+        print_results(opt, w, res);
+        if (w.peak_memory) {
+            std::string name = std::string(w.name) + "_peak_memory";
+            print_results(opt, peak_memory_workload(w, name), peak_memory_results(res));
+        }
     }
     if (!opt.json)
         std::printf(

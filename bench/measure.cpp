@@ -1,6 +1,12 @@
 #include "measure.hpp"
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -28,6 +34,43 @@ double peak_growth_per_item(const memory_status& before, const memory_status& af
                             std::uint64_t n) {
     double growth = static_cast<double>(after.peak_bytes) - static_cast<double>(before.rss_bytes);
     return growth / static_cast<double>(n);
+}
+
+process_output run_process(const std::vector<std::string>& argv, char** envp) {
+    std::vector<std::string> args = argv;
+    std::vector<char*> arg_ptrs;
+    for (std::string& a : args) arg_ptrs.push_back(a.data());
+    arg_ptrs.push_back(nullptr);
+
+    int fds[2];
+    if (pipe(fds) != 0) throw failure(std::string("pipe: ") + std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, arg_ptrs.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        throw failure("cannot start " + args[0] + ": " + std::strerror(rc));
+    }
+
+    process_output res;
+    char buf[256];
+    for (ssize_t got; (got = read(fds[0], buf, sizeof buf)) != 0;) {
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        res.out.append(buf, static_cast<std::size_t>(got));
+    }
+    close(fds[0]);
+    while (waitpid(pid, &res.wait_status, 0) < 0 && errno == EINTR) {
+    }
+    return res;
 }
 
 void expect_count(const char* what, std::uint64_t got, std::uint64_t want) {

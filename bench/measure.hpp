@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 /// What the workloads share: the clock, the memory readings and the way a run
 /// reports that it went wrong.
@@ -31,6 +32,23 @@ class failure : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+/// Thrown by a peer that cannot run on this machine (a tool that is not
+/// installed): reported as n/a, not as a failure.
+class unavailable : public failure {
+public:
+    using failure::failure;
+};
+
+/// What a child process wrote on its standard output, and how it ended.
+struct process_output {
+    std::string out;
+    int wait_status = 0;  ///< as from waitpid
+};
+
+/// Runs `argv[0]` with arguments `argv` and environment `envp` (null-terminated)
+/// and waits for it; `failure` if it cannot be started.
+process_output run_process(const std::vector<std::string>& argv, char** envp);
 
 /// Throws `failure` unless `got == want`; `what` names the count.
 void expect_count(const char* what, std::uint64_t got, std::uint64_t want);

@@ -30,11 +30,12 @@ task<void> take_in_turn(coronet::recursive_mutex& m, std::vector<int>& order, in
 
 /// Whether another coroutine, on shard `shard`, could take `m` right now.
 task<bool> free_for_others(coronet::recursive_mutex& m, unsigned shard) {
-    co_return co_await coronet::submit_to(shard, [&m] {
+    auto probe = coronet::spawn_on(shard, [&m]() -> task<bool> {
         bool taken = m.try_lock();
         if (taken) m.unlock();
-        return taken;
+        co_return taken;
     });
+    co_return co_await probe.join();
 }
 
 TEST_F(RecursiveMutexTest, TheOwnerLocksAgainWithoutWaiting) {

@@ -16,10 +16,22 @@ inline constexpr bool under_tsan = false;
 inline constexpr bool under_tsan = false;
 #endif
 
-/// An iteration count for a stress test: `n`, or a twentieth of it under
-/// ThreadSanitizer, which slows every synchronisation down.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool under_asan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool under_asan = true;
+#else
+inline constexpr bool under_asan = false;
+#endif
+#else
+inline constexpr bool under_asan = false;
+#endif
+
+/// An iteration count for a stress test: `n`, or less under a sanitizer,
+/// which slows every synchronisation down (ThreadSanitizer most).
 inline constexpr int stress_count(int n) {
-    return under_tsan ? n / 20 : n;
+    return under_tsan ? n / 10 : under_asan ? n / 4 : n;
 }
 
 /// Busy-waits for about `n` pause instructions: varies the timing of racing

@@ -26,12 +26,17 @@ namespace coronet {
 /// Thread safety: every member may be called from any thread; waiters may live
 /// on any shards. It must outlive its waiters.
 ///
-///     // consumer                                  // producer
-///     auto guard = co_await m.scoped_lock();       {
-///     co_await ready.wait(m, [&] {                     auto guard = co_await m.scoped_lock();
-///         return !queue.empty(); });                   queue.push(item);
-///     auto item = queue.pop();                     }
-///                                                  ready.notify_one();
+///     // a consumer
+///     auto guard = co_await m.scoped_lock();
+///     co_await ready.wait(m, [&] { return !queue.empty(); });
+///     auto item = queue.pop();
+///
+///     // a producer
+///     {
+///         auto guard = co_await m.scoped_lock();
+///         queue.push(item);
+///     }
+///     ready.notify_one();
 class condition_variable {
 public:
     class awaiter final : public detail::waiter {

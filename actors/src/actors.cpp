@@ -92,6 +92,7 @@ send_result detail::send_to(const pid& to, message& m) {
         control* c = find_here(to);
         if (!c) return send_result::dead;
         detail::mailbox& mb = detail::mailbox_of(*c);
+        if (mb.hand_over(m)) return send_result::ok;
         if (!mb.reserve()) return send_result::full;
         mb.push(std::move(m));
         return send_result::ok;

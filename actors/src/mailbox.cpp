@@ -58,20 +58,25 @@ void mailbox::set_capacity(std::size_t n) noexcept {
     released();  // a raised capacity may admit waiting senders
 }
 
+bool mailbox::hand_over_to_receiver(message& m) {
+    if (!receiver_->matches(m)) return false;
+    receive_waiter* r = std::exchange(receiver_, nullptr);
+    r->got_ = std::move(m);
+    r->received_ = true;
+    schedule(r->me_, r->h_);
+    return true;
+}
+
 void mailbox::push(message m) {
-    if (receiver_ && receiver_->matches(m)) {
-        receive_waiter* r = std::exchange(receiver_, nullptr);
-        r->got_ = std::move(m);
-        r->received_ = true;
-        schedule(r->me_, r->h_);
-        count_.fetch_sub(1, std::memory_order_relaxed);
+    if (hand_over(m)) {
+        count_.fetch_sub(1, std::memory_order_relaxed);  // it was reserved
         released();
         return;
     }
     queue_.push_back(std::move(m));
 }
 
-bool mailbox::take(receive_waiter& w, message& out) {
+bool mailbox::take_queued(receive_waiter& w, message& out) {
     for (std::size_t i = 0; i < queue_.size(); ++i) {
         if (!w.matches(queue_[i])) continue;
         out = std::move(queue_[i]);

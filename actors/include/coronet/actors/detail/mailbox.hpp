@@ -71,10 +71,14 @@ public:
     bool reserve() noexcept;
     /// Counts a message regardless of capacity (one already admitted). Any thread.
     void reserve_unchecked() noexcept { count_.fetch_add(1, std::memory_order_relaxed); }
+    /// Gives `m` straight to the receiver waiting here if it accepts it; false
+    /// (and `m` untouched) otherwise. Such a message is never queued, so it is
+    /// not counted and needs no reserve().
+    bool hand_over(message& m) { return receiver_ && hand_over_to_receiver(m); }
     /// Queues a reserved message, or hands it to the waiting receiver.
     void push(message m);
     /// Takes the first message that `w` accepts, if any.
-    bool take(receive_waiter& w, message& out);
+    bool take(receive_waiter& w, message& out) { return !queue_.empty() && take_queued(w, out); }
 
     std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
     std::size_t capacity() const noexcept { return capacity_.load(std::memory_order_relaxed); }
@@ -102,6 +106,8 @@ private:
         if (!space_waiters_.empty()) admit();
     }
     void admit() noexcept;
+    bool hand_over_to_receiver(message& m);
+    bool take_queued(receive_waiter& w, message& out);
 
     control& owner_;
     message_queue queue_;

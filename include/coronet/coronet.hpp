@@ -10,6 +10,7 @@
 #include <coronet/actors/pid.hpp>
 #include <coronet/actors/self.hpp>
 #include <coronet/actors/send.hpp>
+#include <coronet/net/file.hpp>
 #include <coronet/net/local.hpp>
 #include <coronet/net/tcp.hpp>
 #include <coronet/net/tls.hpp>

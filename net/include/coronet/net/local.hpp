@@ -29,8 +29,8 @@ struct credentials {
 };
 
 /// A connected Unix domain stream, with the same API as `tcp::stream`:
-/// `socket_stream` (recv, send, shutdown, close, buffer sizes, endpoints) and
-/// `stream_ops` (send_all, recv_exactly, send_msg, recv_msg). Every operation
+/// `stream_ops` (recv, send, send_all, recv_exactly, send_msg, recv_msg) and
+/// `socket_stream` (shutdown, close, buffer sizes, endpoints). Every operation
 /// goes through the shard's I/O dispatcher.
 ///
 /// Errors: awaited operations throw `std::system_error` with the OS error

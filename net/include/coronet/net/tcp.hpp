@@ -16,9 +16,9 @@ namespace coronet::net::tcp {
 using endpoint = asio::ip::tcp::endpoint;
 using net::default_max_message;
 
-/// A connected TCP stream: `socket_stream` (recv, send, shutdown, close,
-/// buffer sizes, endpoints) and `stream_ops` (send_all, recv_exactly,
-/// send_msg, recv_msg), plus TCP's own options. Every operation goes through
+/// A connected TCP stream: `stream_ops` (recv, send, send_all, recv_exactly,
+/// send_msg, recv_msg) and `socket_stream` (shutdown, close, buffer sizes,
+/// endpoints), plus TCP's own options. Every operation goes through
 /// the shard's I/O dispatcher: the system call is tried first while such
 /// attempts succeed, and the coroutine waits in the event loop only when it
 /// would block.
@@ -47,11 +47,13 @@ public:
     void set_linger_reset();
 };
 
-/// Connects to `host`:`port`, resolving the name through the dispatcher (a
-/// blocking call) and trying each address in turn, for at most `timeout`.
+/// Connects to `host`:`port`, resolving a name through the dispatcher (a
+/// blocking call, io_op::resolve; a numeric address needs none) and trying
+/// each address in turn, for at most `timeout` in all.
 ///
 /// Errors: `std::system_error` (the last address's error, a resolution error,
-/// or `errc::timed_out`). From a coroutine; the stream belongs to its shard.
+/// or `errc::timed_out`). Cancellation: terminating the coroutine ends the
+/// attempt. From a coroutine; the stream belongs to its shard.
 ///
 ///     auto s = co_await coronet::net::tcp::connect("localhost", 8080, 5s);
 [[nodiscard]] task<stream> connect(

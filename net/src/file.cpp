@@ -209,8 +209,15 @@ task<std::string> file::read_all() {
         std::size_t chunk = total > pos_ ? static_cast<std::size_t>(total - pos_) + 1 : 64 * 1024;
         std::size_t held = out.size();
         out.resize(held + chunk);
-        std::size_t n = co_await transfer(false, reinterpret_cast<std::byte*>(out.data()) + held,
-                                          chunk, static_cast<std::int64_t>(pos_));
+        std::size_t n = 0;
+        try {
+            n = co_await transfer(false, reinterpret_cast<std::byte*>(out.data()) + held, chunk,
+                                  static_cast<std::int64_t>(pos_));
+        } catch (...) {
+            out.resize(held);  // read again by the next call: the position stays
+            ahead_.hold(std::move(out));
+            throw;
+        }
         out.resize(held + n);
         pos_ += n;
         if (n == 0) co_return out;

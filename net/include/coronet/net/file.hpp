@@ -61,7 +61,8 @@ inline constexpr std::size_t default_max_line = 1024 * 1024;
 /// Errors: awaited operations throw `std::system_error` with the OS error.
 /// Cancellation: terminating the coroutine while a call runs on the blocking
 /// pool waits for that call to finish and drops its result; the position does
-/// not move for a read whose result was dropped.
+/// not move for a read whose result was dropped, and a `read_line` or
+/// `read_all` cut short keeps what it had read for the next read.
 /// Thread safety: a file holds no event-loop state, so it may move between
 /// shards, but it is used from one shard at a time. There, `read_at` and
 /// `write_at` may overlap; the operations that use the position go one at a

@@ -12,6 +12,8 @@
 #include <coronet/actors/send.hpp>
 #include <coronet/net/file.hpp>
 #include <coronet/net/local.hpp>
+#include <coronet/net/pipe.hpp>
+#include <coronet/net/process.hpp>
 #include <coronet/net/tcp.hpp>
 #include <coronet/net/tls.hpp>
 #include <coronet/net/udp.hpp>

@@ -23,7 +23,7 @@ PACKAGES=(
     libasio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
     libcaf-dev libprotobuf-dev protobuf-compiler
     unixodbc-dev libsqliteodbc libssl-dev
-    golang-go
+    golang-go python3-uvloop
 )
 
 BUILD=${CORONET_BUILD_DIR:-build}

@@ -7,6 +7,7 @@
 // which prints the number and, on a second line, its peak resident memory
 // (VmHWM, bytes), and nothing else on stdout.
 
+#include "echo.hpp"
 #include "measure.hpp"
 #include "workloads.hpp"
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -41,6 +43,19 @@ struct system_run {
     double target_ratio = 0;
     /// A floor is the ideal, not a competitor: no target.
     bool floor = false;
+    /// The most coronet's number may exceed this peer's (a cost, lower is
+    /// better); none if unset.
+    std::optional<double> max_excess{};
+};
+
+/// A further number that each system's run reports (see report_metric),
+/// shown as a workload of its own named `<workload>_<metric>`.
+struct metric_row {
+    const char* metric;
+    const char* unit;
+    bool lower_is_better;
+    /// The targets against the peers named (the other peers have none).
+    std::vector<system_run> targets{};
 };
 
 struct workload {
@@ -56,7 +71,43 @@ struct workload {
     /// Also report each system's peak resident memory (VmHWM of its process),
     /// as a workload of its own named `<name>_peak_memory`, in MiB.
     bool peak_memory = false;
+    /// The further numbers each run reports.
+    std::vector<metric_row> metrics{};
 };
+
+/// What every TCP echo workload reports beside requests/s, and the targets:
+/// p99 no worse than raw Asio's, server CPU at most 1 us above raw epoll's.
+std::vector<metric_row> echo_metrics() {
+    return {{.metric = "p50_latency", .unit = "us", .lower_is_better = true},
+            {.metric = "p99_latency",
+             .unit = "us",
+             .lower_is_better = true,
+             .targets = {{.system = "asio", .measure = nullptr, .target_ratio = 1}}},
+            {.metric = "server_cpu",
+             .unit = "us/request",
+             .lower_is_better = true,
+             .targets = {{.system = "epoll", .measure = nullptr, .max_excess = 1.0}}}};
+}
+
+/// The peers of the TCP echo workloads, with `Connections` connections.
+template <unsigned Connections>
+std::vector<system_run> echo_peers() {
+    return {
+        {.system = "epoll", .measure = tcp_echo<echo_server::epoll, Connections>, .floor = true},
+        {.system = "asio",
+         .measure = tcp_echo<echo_server::asio, Connections>,
+         .target_ratio = 0.95},
+        {.system = "go", .measure = tcp_echo<echo_server::go, Connections>, .target_ratio = 1.2},
+        {.system = "uvloop_protocol",
+         .measure = tcp_echo<echo_server::uvloop_protocol, Connections>,
+         .target_ratio = 1.1},
+        {.system = "uvloop_streams",
+         .measure = tcp_echo<echo_server::uvloop_streams, Connections>,
+         .target_ratio = 1.6},
+        {.system = "asyncio_streams",
+         .measure = tcp_echo<echo_server::asyncio_streams, Connections>,
+         .target_ratio = 2}};
+}
 
 const std::vector<workload>& workloads() {
     static const std::vector<workload> all = {
@@ -151,6 +202,22 @@ const std::vector<workload>& workloads() {
          .coronet = coronet_mixed_case,
          .peers = {{.system = "caf", .measure = caf_mixed_case, .target_ratio = 1}},
          .peak_memory = true},
+        {.name = "tcp_echo_100",
+         .unit = "requests/s",
+         .lower_is_better = false,
+         .n_full = 1'000'000,
+         .n_quick = 20'000,
+         .coronet = tcp_echo<echo_server::coronet, 100>,
+         .peers = echo_peers<100>(),
+         .metrics = echo_metrics()},
+        {.name = "tcp_echo_10k",
+         .unit = "requests/s",
+         .lower_is_better = false,
+         .n_full = 1'000'000,
+         .n_quick = 20'000,
+         .coronet = tcp_echo<echo_server::coronet, 10'000>,
+         .peers = echo_peers<10'000>(),
+         .metrics = echo_metrics()},
     };
     return all;
 }
@@ -186,6 +253,8 @@ int run_worker(const std::string& name, const std::string& system, std::uint64_t
         double v = fn(n);
         std::printf("%.17g\n%llu\n", v,
                     static_cast<unsigned long long>(read_memory_status().peak_bytes));
+        for (const auto& [metric, value] : reported_metrics())
+            std::printf("%s %.17g\n", metric.c_str(), value);
         return 0;
     } catch (const unavailable& e) {
         std::fprintf(stderr, "coronet-bench: %s/%s: n/a: %s\n", name.c_str(), system.c_str(),
@@ -205,6 +274,7 @@ struct outcome {
     std::optional<double> peak_bytes{};  ///< VmHWM of the measuring process
     bool unavailable = false;            ///< the system cannot run here: n/a, not a failure
     std::string error{};
+    std::vector<std::pair<std::string, double>> metrics{};  ///< see report_metric
 };
 
 std::string describe_status(int status, unsigned timeout_s) {
@@ -242,6 +312,17 @@ outcome run_child(const std::string& self, const workload& w, const char* system
     text = end;
     double peak = std::strtod(text, &end);
     if (end != text && std::isfinite(peak)) o.peak_bytes = peak;
+    // Then a line per reported metric: its name and its number.
+    for (text = end; *text;) {
+        while (std::isspace(static_cast<unsigned char>(*text))) ++text;
+        const char* name_end = std::strchr(text, ' ');
+        if (!name_end) break;
+        double value = std::strtod(name_end, &end);
+        if (end == name_end)
+            return {.error = "printed a metric without a number: '" + res.out + "'"};
+        o.metrics.emplace_back(std::string(text, name_end), value);
+        text = end;
+    }
     return o;
 }
 
@@ -387,6 +468,13 @@ void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet
             std::snprintf(t, sizeof t, ">= %gx: ", p.target_ratio);
             target = t + (r ? verdict(*r >= p.target_ratio) : "?");
         }
+        if (p.max_excess) {
+            char t[64];
+            std::snprintf(t, sizeof t, "<= %s + %g: ", p.system, *p.max_excess);
+            target = t + (coronet.value && peers[i].value
+                              ? verdict(*coronet.value <= *peers[i].value + *p.max_excess)
+                              : "?");
+        }
         if (i == 0 && w.coronet_max > 0) {
             char t[64];
             std::snprintf(t, sizeof t, "coronet <= %g: ", w.coronet_max);
@@ -407,29 +495,59 @@ void print_results(const options& opt, const workload& w, const workload_results
         print_table_rows(w, opt.quick ? w.n_quick : w.n_full, res.coronet, res.peers);
 }
 
-/// The companion of `w` that reports peak memory, named `name` (which must
-/// outlive it): the same systems, lower is better, no targets.
-workload peak_memory_workload(const workload& w, const std::string& name) {
+/// A companion of `w` for another number of the same runs, named `name`
+/// (which must outlive it): the same systems, with the targets of `row`.
+workload companion_workload(const workload& w, const std::string& name, const metric_row& row) {
     workload m = w;
     m.name = name.c_str();
-    m.unit = "MiB (VmHWM)";
-    m.lower_is_better = true;
+    m.unit = row.unit;
+    m.lower_is_better = row.lower_is_better;
     m.coronet_max = 0;
-    for (system_run& p : m.peers) p.target_ratio = 0;
+    for (system_run& p : m.peers) {
+        p.target_ratio = 0;
+        p.max_excess.reset();
+        for (const system_run& t : row.targets)
+            if (std::strcmp(t.system, p.system) == 0) {
+                p.target_ratio = t.target_ratio;
+                p.max_excess = t.max_excess;
+            }
+    }
     return m;
 }
 
-/// Each system's peak memory in MiB in place of its number.
-workload_results peak_memory_results(const workload_results& res) {
-    auto in_mib = [](outcome o) {
-        o.value = o.value && o.peak_bytes ? std::optional<double>(*o.peak_bytes / (1 << 20))
-                                          : std::nullopt;
+/// Each system's outcome with `number(o)` in place of its number.
+template <class Number>
+workload_results companion_results(const workload_results& res, Number number) {
+    auto replace = [&](outcome o) {
+        o.value = o.value ? number(o) : std::nullopt;
         return o;
     };
     workload_results m;
-    m.coronet = in_mib(res.coronet);
-    for (const outcome& p : res.peers) m.peers.push_back(in_mib(p));
+    m.coronet = replace(res.coronet);
+    for (const outcome& p : res.peers) m.peers.push_back(replace(p));
     return m;
+}
+
+/// Prints the rows of peak memory and of every reported metric of `w`.
+void print_companions(const options& opt, const workload& w, const workload_results& res) {
+    if (w.peak_memory) {
+        std::string name = std::string(w.name) + "_peak_memory";
+        metric_row row{.metric = "peak_memory", .unit = "MiB (VmHWM)", .lower_is_better = true};
+        print_results(opt, companion_workload(w, name, row),
+                      companion_results(res, [](const outcome& o) {
+                          return o.peak_bytes ? std::optional<double>(*o.peak_bytes / (1 << 20))
+                                              : std::nullopt;
+                      }));
+    }
+    for (const metric_row& row : w.metrics) {
+        std::string name = std::string(w.name) + "_" + row.metric;
+        print_results(opt, companion_workload(w, name, row),
+                      companion_results(res, [&](const outcome& o) -> std::optional<double> {
+                          for (const auto& [metric, value] : o.metrics)
+                              if (metric == row.metric) return value;
+                          return std::nullopt;
+                      }));
+    }
 }
 
 /// Prints the usage, after `error` if there is one (to stderr, status 2),
@@ -471,10 +589,7 @@ int run_all(const options& opt) {
         workload_results res = measure(self, opt, w);
         all_ok = all_ok && res.all_ok();
         print_results(opt, w, res);
-        if (w.peak_memory) {
-            std::string name = std::string(w.name) + "_peak_memory";
-            print_results(opt, peak_memory_workload(w, name), peak_memory_results(res));
-        }
+        print_companions(opt, w, res);
     }
     if (!opt.json)
         std::printf(

@@ -36,6 +36,21 @@ double peak_growth_per_item(const memory_status& before, const memory_status& af
     return growth / static_cast<double>(n);
 }
 
+namespace {
+std::vector<std::pair<std::string, double>>& metrics() {
+    static std::vector<std::pair<std::string, double>> all;
+    return all;
+}
+}  // namespace
+
+void report_metric(const std::string& metric, double value) {
+    metrics().emplace_back(metric, value);
+}
+
+const std::vector<std::pair<std::string, double>>& reported_metrics() {
+    return metrics();
+}
+
 process_output run_process(const std::vector<std::string>& argv, char** envp) {
     std::vector<std::string> args = argv;
     std::vector<char*> arg_ptrs;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 /// What the workloads share: the clock, the memory readings and the way a run
@@ -26,6 +27,13 @@ memory_status read_memory_status();
 /// (after.VmHWM - before.VmRSS) / n.
 double peak_growth_per_item(const memory_status& before, const memory_status& after,
                             std::uint64_t n);
+
+/// Reports a further number of this run beside the workload's own (a latency
+/// percentile, a CPU cost): the worker prints it, and the table shows it as a
+/// row of its own, `<workload>_<metric>`.
+void report_metric(const std::string& metric, double value);
+/// What report_metric was given so far, in order.
+const std::vector<std::pair<std::string, double>>& reported_metrics();
 
 /// Thrown by a workload whose run did not do what it should (lost items, say).
 class failure : public std::runtime_error {

@@ -52,6 +52,8 @@ double caf_mixed_case(std::uint64_t n);           ///< s, n the initial token va
 double go_ping_pong_same(std::uint64_t n);   ///< messages/s, GOMAXPROCS=1
 double go_ping_pong_cross(std::uint64_t n);  ///< messages/s, GOMAXPROCS=2
 
+// The TCP echo workloads are in echo.hpp.
+
 // a queue and a coroutine consumer on one thread, the floor (actors_floor_workloads.cpp)
 double floor_one_way(std::uint64_t n);  ///< ns per message
 

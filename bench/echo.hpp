@@ -39,6 +39,13 @@ double tcp_echo(std::uint64_t requests) {
     return tcp_echo(Server, Connections, requests);
 }
 
+/// One connection's round trips, `requests` of them, one after the other:
+/// the mean round trip in us (tcp_echo's metrics are reported too).
+template <echo_server Server>
+double echo_round_trip(std::uint64_t requests) {
+    return 1e6 / tcp_echo(Server, 1, requests);
+}
+
 /// The C++ servers, run in the forked child: each listens on 127.0.0.1 (a
 /// port the system picks), prints the port on a line of its standard output
 /// and serves until it is killed.

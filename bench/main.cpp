@@ -8,6 +8,7 @@
 // (VmHWM, bytes), and nothing else on stdout.
 
 #include "echo.hpp"
+#include "file_workloads.hpp"
 #include "measure.hpp"
 #include "workloads.hpp"
 
@@ -109,6 +110,28 @@ std::vector<system_run> echo_peers() {
          .target_ratio = 2}};
 }
 
+/// A measurement of one of the dispatcher's modes and its target ratio.
+struct mode_run {
+    measure_fn measure;
+    double target_ratio;
+};
+
+/// The peers of a dispatcher workload: the same code in the two forced modes
+/// (coronet's own number is the adaptive mode's).
+std::vector<system_run> other_modes(mode_run always_sync, mode_run always_async) {
+    return {{.system = "always_sync",
+             .measure = always_sync.measure,
+             .target_ratio = always_sync.target_ratio},
+            {.system = "always_async",
+             .measure = always_async.measure,
+             .target_ratio = always_async.target_ratio}};
+}
+
+std::vector<system_run> with(std::vector<system_run> peers, system_run more) {
+    peers.push_back(more);
+    return peers;
+}
+
 const std::vector<workload>& workloads() {
     static const std::vector<workload> all = {
         {.name = "spawn",
@@ -205,7 +228,7 @@ const std::vector<workload>& workloads() {
         {.name = "tcp_echo_100",
          .unit = "requests/s",
          .lower_is_better = false,
-         .n_full = 1'000'000,
+         .n_full = 500'000,
          .n_quick = 20'000,
          .coronet = tcp_echo<echo_server::coronet, 100>,
          .peers = echo_peers<100>(),
@@ -213,11 +236,52 @@ const std::vector<workload>& workloads() {
         {.name = "tcp_echo_10k",
          .unit = "requests/s",
          .lower_is_better = false,
-         .n_full = 1'000'000,
+         .n_full = 500'000,
          .n_quick = 20'000,
          .coronet = tcp_echo<echo_server::coronet, 10'000>,
          .peers = echo_peers<10'000>(),
          .metrics = echo_metrics()},
+        // The dispatcher: the same server in its three modes.
+        {.name = "io_ping_pong",
+         .unit = "us/round trip",
+         .lower_is_better = true,
+         .n_full = 200'000,
+         .n_quick = 5'000,
+         .coronet = echo_round_trip<echo_server::coronet>,
+         .peers = with(
+             other_modes({echo_round_trip<echo_server::coronet_always_sync>, 0.95},
+                         {echo_round_trip<echo_server::coronet_always_async>, 0}),
+             {.system = "epoll", .measure = echo_round_trip<echo_server::epoll>, .floor = true}),
+         .metrics = {{.metric = "p99_latency", .unit = "us", .lower_is_better = true},
+                     {.metric = "server_cpu", .unit = "us/request", .lower_is_better = true}}},
+        {.name = "file_random_reads",
+         .unit = "reads/s",
+         .lower_is_better = false,
+         .n_full = 1'000'000,
+         .n_quick = 20'000,
+         .coronet = file_random_reads<io_mode::adaptive>,
+         .peers = other_modes({file_random_reads<io_mode::always_sync>, 0},
+                              {file_random_reads<io_mode::always_async>, 1}),
+         .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
+        // Whole files, N in MiB.
+        {.name = "file_read_1m_blocks",
+         .unit = "GiB/s",
+         .lower_is_better = false,
+         .n_full = 1024,
+         .n_quick = 64,
+         .coronet = coronet_file_read<1 << 20>,
+         .peers = {{.system = "pread_loop",
+                    .measure = pread_file_read<1 << 20>,
+                    .target_ratio = 0.9}}},
+        {.name = "file_read_4k_blocks",
+         .unit = "GiB/s",
+         .lower_is_better = false,
+         .n_full = 1024,
+         .n_quick = 64,
+         .coronet = coronet_file_read<4096>,
+         .peers = {{.system = "pread_loop",
+                    .measure = pread_file_read<4096>,
+                    .target_ratio = 0.9}}},
     };
     return all;
 }

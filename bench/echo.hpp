@@ -9,6 +9,8 @@ namespace coronet::bench {
 
 /// The size of every request and of its echo.
 inline constexpr std::size_t echo_message_bytes = 1024;
+/// ... but on a streaming connection.
+inline constexpr std::size_t stream_message_bytes = 256 * 1024;
 
 /// The echo servers. The C++ ones run in a child forked from the measuring
 /// process, the others (Go, Python) are programs of their own.
@@ -37,6 +39,19 @@ double tcp_echo(echo_server server, unsigned connections, std::uint64_t requests
 template <echo_server Server, unsigned Connections>
 double tcp_echo(std::uint64_t requests) {
     return tcp_echo(Server, Connections, requests);
+}
+
+/// As tcp_echo, and meanwhile `streams` more connections keep sending
+/// `stream_message_bytes` after another as fast as the server echoes them
+/// (uncounted). Returns the p99 latency of the short requests in us, and
+/// reports the metrics `requests` (requests/s), `p50_latency` and
+/// `server_cpu`.
+double tcp_echo_beside_streams(echo_server server, unsigned connections, unsigned streams,
+                               std::uint64_t requests);
+
+template <echo_server Server, unsigned Connections, unsigned Streams>
+double tcp_echo_beside_streams(std::uint64_t requests) {
+    return tcp_echo_beside_streams(Server, Connections, Streams, requests);
 }
 
 /// One connection's round trips, `requests` of them, one after the other:

@@ -174,10 +174,11 @@ private:
 };
 
 /// The load generator: connections to one port, each with one request in
-/// flight at a time, on one epoll loop.
+/// flight at a time, on one epoll loop. Streaming connections send a big
+/// message after another as fast as the server echoes them, uncounted.
 class load_generator {
 public:
-    explicit load_generator(std::uint16_t port) : port_(port) {
+    explicit load_generator(std::uint16_t port) : port_(port), request_(stream_message_bytes) {
         for (std::size_t i = 0; i < request_.size(); ++i)
             request_[i] = static_cast<char>('a' + i % 26);
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
@@ -197,9 +198,14 @@ public:
         while (conns_.size() < count) {
             std::size_t begin = conns_.size();
             std::size_t end = std::min<std::size_t>(count, begin + connect_batch);
-            while (conns_.size() < end) open_one();
+            while (conns_.size() < end) open_one(echo_message_bytes, false);
             run(begin, end, end - begin, nullptr);
         }
+    }
+
+    /// Opens `count` streaming connections, which start with the next run.
+    void open_streams(unsigned count) {
+        for (unsigned i = 0; i < count; ++i) open_one(stream_message_bytes, true);
     }
 
     /// Makes `requests` requests over all the connections; the round trip of
@@ -213,13 +219,14 @@ private:
         int fd = -1;
         bool waiting_to_send = false;  // EPOLLOUT is on
         bool in_flight = false;        // a request is out, its echo not all in
+        bool streaming = false;
         std::size_t sent = 0;
         std::size_t got = 0;
         clock::time_point start{};
-        std::array<char, echo_message_bytes> echo{};
+        std::vector<char> echo;  // as big as its requests
     };
 
-    void open_one() {
+    void open_one(std::size_t message_bytes, bool streaming) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) throw failure(os_error("socket"));
         sockaddr_in to{};
@@ -234,7 +241,8 @@ private:
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        conns_.push_back({.fd = fd});
+        conns_.push_back(
+            {.fd = fd, .streaming = streaming, .echo = std::vector<char>(message_bytes)});
         watch(EPOLL_CTL_ADD, conns_.size() - 1, EPOLLIN);
     }
 
@@ -256,9 +264,9 @@ private:
 
     void send_rest(std::size_t i) {
         connection& c = conns_[i];
-        while (c.sent < request_.size()) {
+        while (c.sent < c.echo.size()) {
             ssize_t k =
-                ::send(c.fd, request_.data() + c.sent, request_.size() - c.sent, MSG_NOSIGNAL);
+                ::send(c.fd, request_.data() + c.sent, c.echo.size() - c.sent, MSG_NOSIGNAL);
             if (k > 0) {
                 c.sent += static_cast<std::size_t>(k);
             } else if (errno == EAGAIN) {
@@ -287,7 +295,8 @@ private:
                 throw failure(os_error("recv"));
             }
         }
-        if (c.echo != request_) throw failure("an echo differs from its request");
+        if (std::memcmp(c.echo.data(), request_.data(), c.echo.size()) != 0)
+            throw failure("an echo differs from its request");
         c.in_flight = false;
         return true;
     }
@@ -296,7 +305,11 @@ private:
              std::vector<std::uint32_t>* latencies) {
         std::uint64_t to_start = requests;
         std::uint64_t done = 0;
-        for (std::size_t i = begin; i < end && to_start > 0; ++i, --to_start) start_request(i);
+        for (std::size_t i = begin; i < end; ++i) {
+            if (!conns_[i].streaming && to_start == 0) continue;
+            if (!conns_[i].streaming) --to_start;
+            start_request(i);
+        }
         std::array<epoll_event, 256> events;
         while (done < requests) {
             int k = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 10'000);
@@ -309,8 +322,12 @@ private:
                 std::size_t i = events[e].data.u64;
                 connection& c = conns_[i];
                 if (!c.in_flight) throw failure("the server sent without a request, or closed");
-                if ((events[e].events & EPOLLOUT) && c.sent < request_.size()) send_rest(i);
+                if ((events[e].events & EPOLLOUT) && c.sent < c.echo.size()) send_rest(i);
                 if (!(events[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) || !receive(c)) continue;
+                if (c.streaming) {
+                    start_request(i);
+                    continue;
+                }
                 ++done;
                 if (latencies)
                     latencies->push_back(static_cast<std::uint32_t>(
@@ -326,7 +343,7 @@ private:
 
     std::uint16_t port_;
     int epoll_ = -1;
-    std::array<char, echo_message_bytes> request_{};
+    std::vector<char> request_;  // what every request sends, or its start
     std::vector<connection> conns_;
 };
 
@@ -338,9 +355,16 @@ double quantile_us(std::vector<std::uint32_t>& values, double q) {
     return *at / 1e3;
 }
 
-}  // namespace
+/// What one echo run measured.
+struct echo_result {
+    double requests_per_second = 0;
+    double p50_us = 0;
+    double p99_us = 0;
+    double server_cpu_us = 0;  ///< per request
+};
 
-double tcp_echo(echo_server server, unsigned connections, std::uint64_t requests) {
+echo_result measure_echo(echo_server server, unsigned connections, unsigned streams,
+                         std::uint64_t requests) {
     connections = static_cast<unsigned>(
         std::clamp<std::uint64_t>(requests / 20, 1, std::max(connections, 1u)));
     raise_descriptor_limit();
@@ -348,6 +372,7 @@ double tcp_echo(echo_server server, unsigned connections, std::uint64_t requests
     pin_to_core(client_core);
     load_generator gen(srv.port());
     gen.connect(connections);
+    gen.open_streams(streams);
 
     std::vector<std::uint32_t> latencies;
     latencies.reserve(requests);
@@ -359,10 +384,29 @@ double tcp_echo(echo_server server, unsigned connections, std::uint64_t requests
     srv.stop();
 
     expect_count("echoes", latencies.size(), requests);
-    report_metric("p50_latency", quantile_us(latencies, 0.50));
-    report_metric("p99_latency", quantile_us(latencies, 0.99));
-    report_metric("server_cpu", cpu * 1e6 / static_cast<double>(requests));
-    return static_cast<double>(requests) / seconds;
+    return {.requests_per_second = static_cast<double>(requests) / seconds,
+            .p50_us = quantile_us(latencies, 0.50),
+            .p99_us = quantile_us(latencies, 0.99),
+            .server_cpu_us = cpu * 1e6 / static_cast<double>(requests)};
+}
+
+}  // namespace
+
+double tcp_echo(echo_server server, unsigned connections, std::uint64_t requests) {
+    echo_result r = measure_echo(server, connections, 0, requests);
+    report_metric("p50_latency", r.p50_us);
+    report_metric("p99_latency", r.p99_us);
+    report_metric("server_cpu", r.server_cpu_us);
+    return r.requests_per_second;
+}
+
+double tcp_echo_beside_streams(echo_server server, unsigned connections, unsigned streams,
+                               std::uint64_t requests) {
+    echo_result r = measure_echo(server, connections, streams, requests);
+    report_metric("requests", r.requests_per_second);
+    report_metric("p50_latency", r.p50_us);
+    report_metric("server_cpu", r.server_cpu_us);
+    return r.p99_us;
 }
 
 }  // namespace coronet::bench

@@ -7,11 +7,14 @@
 #include "measure.hpp"
 
 #include <coronet/net/file.hpp>
+#include <coronet/net/tcp.hpp>
 #include <coronet/runtime/dispatcher.hpp>
 #include <coronet/runtime/runtime.hpp>
 #include <coronet/runtime/task.hpp>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +23,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 
 namespace coronet::bench {
 namespace {
@@ -133,6 +137,79 @@ task<std::uint64_t> whole_read(std::string path, std::span<std::byte> block) {
     co_return done;
 }
 
+/// Sends the whole file to 127.0.0.1:`port` in blocks of `block.size()`,
+/// then closes its side; the bytes sent.
+task<std::uint64_t> send_file(std::string path, std::uint16_t port, std::span<std::byte> block) {
+    net::file f = co_await net::open(path);
+    net::tcp::stream s = co_await net::tcp::connect("127.0.0.1", port);
+    std::uint64_t done = 0;
+    while (std::size_t k = co_await f.read(block)) {
+        co_await s.send_all(block.first(k));
+        done += k;
+    }
+    s.shutdown_send();
+    co_return done;
+}
+
+sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+/// The receiving end of the file-to-socket workloads: listens on 127.0.0.1,
+/// takes one connection and reads it to its end on a thread of its own.
+class drain {
+public:
+    drain() {
+        listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in at = loopback(0);
+        socklen_t len = sizeof at;
+        if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&at), len) != 0 ||
+            listen(listener_, 1) != 0 ||
+            getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &len) != 0)
+            throw failure(os_error("listen"));
+        port_ = ntohs(at.sin_port);
+        thread_ = std::thread([this] { receive(); });
+    }
+    drain(const drain&) = delete;
+    drain& operator=(const drain&) = delete;
+    ~drain() {
+        if (thread_.joinable()) {
+            shutdown(listener_, SHUT_RDWR);  // ends an accept that still waits
+            thread_.join();
+        }
+        close(listener_);
+    }
+
+    std::uint16_t port() const noexcept { return port_; }
+    /// Waits for the sender's end; the bytes received.
+    std::uint64_t join() {
+        thread_.join();
+        return received_;
+    }
+
+private:
+    void receive() {
+        int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) return;
+        aligned_buffer buffer(1 << 20);
+        for (ssize_t k; (k = recv(fd, buffer.span().data(), buffer.span().size(), 0)) != 0;) {
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) break;
+            received_ += static_cast<std::uint64_t>(k);
+        }
+        close(fd);
+    }
+
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::uint64_t received_ = 0;  // written by the thread, read after join
+    std::thread thread_;
+};
+
 /// The file's size for `mib`: at least two of the largest block.
 std::uint64_t file_bytes(std::uint64_t mib) {
     return std::max<std::uint64_t>(mib, 2) << 20;
@@ -172,6 +249,48 @@ double pread_file_read(std::size_t block_bytes, std::uint64_t mib) {
     std::uint64_t got = data.plain_read(block.span());
     double seconds = seconds_since(start);
     expect_count("bytes read", got, data.size());
+    return static_cast<double>(got) / seconds / (1 << 30);
+}
+
+double coronet_file_to_socket(std::uint64_t mib) {
+    cached_file data(file_bytes(mib));
+    aligned_buffer block(1 << 20);
+    drain to;
+    runtime rt(one_shard(io_mode::adaptive));
+    auto start = clock::now();
+    std::uint64_t sent = rt.sync_wait(send_file(data.path(), to.port(), block.span()));
+    std::uint64_t got = to.join();
+    double seconds = seconds_since(start);
+    expect_count("bytes sent", sent, data.size());
+    expect_count("bytes received", got, data.size());
+    return static_cast<double>(got) / seconds / (1 << 30);
+}
+
+double plain_file_to_socket(std::uint64_t mib) {
+    cached_file data(file_bytes(mib));
+    aligned_buffer block(1 << 20);
+    drain to;
+    auto start = clock::now();
+    int fd = ::open(data.path().c_str(), O_RDONLY | O_CLOEXEC);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at = loopback(to.port());
+    if (fd < 0 || s < 0 || connect(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0)
+        throw failure(os_error("open or connect"));
+    std::byte* b = block.span().data();
+    std::uint64_t sent = 0;
+    for (ssize_t k; (k = pread(fd, b, block.span().size(), static_cast<off_t>(sent))) > 0;) {
+        for (ssize_t off = 0; off < k;) {
+            ssize_t w = send(s, b + off, static_cast<std::size_t>(k - off), MSG_NOSIGNAL);
+            if (w < 0) throw failure(os_error("send"));
+            off += w;
+        }
+        sent += static_cast<std::uint64_t>(k);
+    }
+    close(fd);
+    close(s);
+    std::uint64_t got = to.join();
+    double seconds = seconds_since(start);
+    expect_count("bytes received", got, data.size());
     return static_cast<double>(got) / seconds / (1 << 30);
 }
 

@@ -25,6 +25,13 @@ double coronet_file_read(std::size_t block_bytes, std::uint64_t mib);
 /// The same with a plain pread loop on this thread.
 double pread_file_read(std::size_t block_bytes, std::uint64_t mib);
 
+/// Sends a cached file of `mib` MiB over a loopback TCP connection in 1 MiB
+/// blocks (file::read, then stream::send_all on one shard) to a thread that
+/// reads it to the end: GiB/s.
+double coronet_file_to_socket(std::uint64_t mib);
+/// The same with a plain pread and send loop on this thread.
+double plain_file_to_socket(std::uint64_t mib);
+
 template <std::size_t BlockBytes>
 double coronet_file_read(std::uint64_t mib) {
     return coronet_file_read(BlockBytes, mib);

@@ -294,6 +294,15 @@ const std::vector<workload>& workloads() {
          .peers = {{.system = "pread_loop",
                     .measure = pread_file_read<4096>,
                     .target_ratio = 0.9}}},
+        {.name = "file_to_socket",
+         .unit = "GiB/s",
+         .lower_is_better = false,
+         .n_full = 1024,
+         .n_quick = 64,
+         .coronet = coronet_file_to_socket,
+         .peers = {{.system = "pread_send_loop",
+                    .measure = plain_file_to_socket,
+                    .target_ratio = 0.9}}},
     };
     return all;
 }

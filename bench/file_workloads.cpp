@@ -215,6 +215,17 @@ std::uint64_t file_bytes(std::uint64_t mib) {
     return std::max<std::uint64_t>(mib, 2) << 20;
 }
 
+/// Times `move()`, which moves the `bytes` of a file and returns how many
+/// it moved: GiB/s.
+template <class Move>
+double gib_per_second(std::uint64_t bytes, Move move) {
+    auto start = clock::now();
+    std::uint64_t moved = move();
+    double seconds = seconds_since(start);
+    expect_count("bytes moved", moved, bytes);
+    return static_cast<double>(moved) / seconds / (1 << 30);
+}
+
 }  // namespace
 
 double file_random_reads(io_mode mode, std::uint64_t n) {
@@ -235,21 +246,14 @@ double coronet_file_read(std::size_t block_bytes, std::uint64_t mib) {
     cached_file data(file_bytes(mib));
     aligned_buffer block(block_bytes);
     runtime rt(one_shard(io_mode::adaptive));
-    auto start = clock::now();
-    std::uint64_t got = rt.sync_wait(whole_read(data.path(), block.span()));
-    double seconds = seconds_since(start);
-    expect_count("bytes read", got, data.size());
-    return static_cast<double>(got) / seconds / (1 << 30);
+    return gib_per_second(data.size(),
+                          [&] { return rt.sync_wait(whole_read(data.path(), block.span())); });
 }
 
 double pread_file_read(std::size_t block_bytes, std::uint64_t mib) {
     cached_file data(file_bytes(mib));
     aligned_buffer block(block_bytes);
-    auto start = clock::now();
-    std::uint64_t got = data.plain_read(block.span());
-    double seconds = seconds_since(start);
-    expect_count("bytes read", got, data.size());
-    return static_cast<double>(got) / seconds / (1 << 30);
+    return gib_per_second(data.size(), [&] { return data.plain_read(block.span()); });
 }
 
 double coronet_file_to_socket(std::uint64_t mib) {
@@ -257,41 +261,38 @@ double coronet_file_to_socket(std::uint64_t mib) {
     aligned_buffer block(1 << 20);
     drain to;
     runtime rt(one_shard(io_mode::adaptive));
-    auto start = clock::now();
-    std::uint64_t sent = rt.sync_wait(send_file(data.path(), to.port(), block.span()));
-    std::uint64_t got = to.join();
-    double seconds = seconds_since(start);
-    expect_count("bytes sent", sent, data.size());
-    expect_count("bytes received", got, data.size());
-    return static_cast<double>(got) / seconds / (1 << 30);
+    return gib_per_second(data.size(), [&] {
+        std::uint64_t sent = rt.sync_wait(send_file(data.path(), to.port(), block.span()));
+        expect_count("bytes sent", sent, data.size());
+        return to.join();
+    });
 }
 
 double plain_file_to_socket(std::uint64_t mib) {
     cached_file data(file_bytes(mib));
     aligned_buffer block(1 << 20);
     drain to;
-    auto start = clock::now();
-    int fd = ::open(data.path().c_str(), O_RDONLY | O_CLOEXEC);
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in at = loopback(to.port());
-    if (fd < 0 || s < 0 || connect(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0)
-        throw failure(os_error("open or connect"));
-    std::byte* b = block.span().data();
-    std::uint64_t sent = 0;
-    for (ssize_t k; (k = pread(fd, b, block.span().size(), static_cast<off_t>(sent))) > 0;) {
-        for (ssize_t off = 0; off < k;) {
-            ssize_t w = send(s, b + off, static_cast<std::size_t>(k - off), MSG_NOSIGNAL);
-            if (w < 0) throw failure(os_error("send"));
-            off += w;
+    return gib_per_second(data.size(), [&] {
+        int fd = ::open(data.path().c_str(), O_RDONLY | O_CLOEXEC);
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in at = loopback(to.port());
+        if (fd < 0 || s < 0 || connect(s, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0)
+            throw failure(os_error("open or connect"));
+        std::byte* b = block.span().data();
+        for (std::uint64_t sent = 0;;) {
+            ssize_t k = pread(fd, b, block.span().size(), static_cast<off_t>(sent));
+            if (k <= 0) break;
+            for (ssize_t off = 0; off < k;) {
+                ssize_t w = send(s, b + off, static_cast<std::size_t>(k - off), MSG_NOSIGNAL);
+                if (w < 0) throw failure(os_error("send"));
+                off += w;
+            }
+            sent += static_cast<std::uint64_t>(k);
         }
-        sent += static_cast<std::uint64_t>(k);
-    }
-    close(fd);
-    close(s);
-    std::uint64_t got = to.join();
-    double seconds = seconds_since(start);
-    expect_count("bytes received", got, data.size());
-    return static_cast<double>(got) / seconds / (1 << 30);
+        close(fd);
+        close(s);
+        return to.join();
+    });
 }
 
 }  // namespace coronet::bench

@@ -245,7 +245,7 @@ const std::vector<workload>& workloads() {
         {.name = "io_ping_pong",
          .unit = "us/round trip",
          .lower_is_better = true,
-         .n_full = 200'000,
+         .n_full = 50'000,
          .n_quick = 5'000,
          .coronet = echo_round_trip<echo_server::coronet>,
          .peers = with(

@@ -23,13 +23,16 @@ namespace coronet {
 /// inline, at the cost of a plain function call; otherwise it runs on the
 /// blocking pool and the coroutine waits. `runtime_options::io` forces either.
 ///
-/// Errors: what `fn` throws. Cancellation: as spawn_blocking when offloaded;
-/// an inline call cannot be interrupted. Call it from a coroutine of a runtime.
+/// Errors: what `fn` throws. Cancellation: as spawn_blocking when offloaded:
+/// terminating the caller while `fn` runs calls `interrupt()` on the caller's
+/// shard, which should make `fn` return soon (`SQLCancel`, say); an inline
+/// call cannot be interrupted. Call it from a coroutine of a runtime.
 ///
 ///     int fd = co_await coronet::call_blocking(coronet::io_op::file_open, path,
 ///                                              [&] { return ::open(path.c_str(), O_RDONLY); });
-template <class Fn>
-[[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(io_op op, std::string target, Fn fn) {
+template <class Fn, class Interrupt>
+[[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(io_op op, std::string target, Fn fn,
+                                                            Interrupt interrupt) {
     using R = std::invoke_result_t<Fn&>;
     using clock = std::chrono::steady_clock;
     detail::dispatcher& d = detail::this_dispatcher();
@@ -43,15 +46,24 @@ template <class Fn>
     }
     d.counters(op).offloads.add();
     std::chrono::nanoseconds took{};
-    auto offloaded = spawn_blocking([&fn, &took] {
-        auto start = clock::now();
-        detail::call_outcome<R> out = detail::invoke_captured<R>(fn);
-        took = clock::now() - start;
-        return out;
-    });
+    auto offloaded = spawn_blocking(
+        [&fn, &took] {
+            auto start = clock::now();
+            detail::call_outcome<R> out = detail::invoke_captured<R>(fn);
+            took = clock::now() - start;
+            return out;
+        },
+        std::move(interrupt));
     detail::call_outcome<R> out = co_await std::move(offloaded);
     d.record(op, key, took, false);
     co_return out.get();
+}
+
+/// As above, without an interrupt: a call running on the pool when the caller
+/// is terminated is waited for and its result dropped.
+template <class Fn>
+[[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(io_op op, std::string target, Fn fn) {
+    return call_blocking(op, std::move(target), std::move(fn), detail::no_interrupt{});
 }
 
 }  // namespace coronet

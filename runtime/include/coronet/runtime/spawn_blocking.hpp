@@ -30,12 +30,18 @@ void submit_blocking(blocking_call* call);
 /// Takes back a call no pool thread has started; false if one has.
 bool withdraw_blocking(blocking_call* call) noexcept;
 
-template <class Fn>
+/// The default of spawn_blocking's `interrupt`: a running call is waited for.
+struct no_interrupt {
+    void operator()() const noexcept {}
+};
+
+template <class Fn, class Interrupt = no_interrupt>
 class blocking_awaiter final : public blocking_call, public wait_node {
 public:
     using result_type = std::invoke_result_t<Fn&>;
 
-    explicit blocking_awaiter(Fn fn) : fn_(std::move(fn)) {}
+    explicit blocking_awaiter(Fn fn, Interrupt interrupt = {})
+        : fn_(std::move(fn)), interrupt_(std::move(interrupt)) {}
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -71,12 +77,15 @@ public:
         if (withdraw_blocking(this)) {
             aborted_ = true;
             schedule(me_, h_);
+        } else {
+            interrupt_();  // the call runs, or has just returned
         }
     }
 
 private:
     using stored = std::conditional_t<std::is_void_v<result_type>, char, result_type>;
     Fn fn_;
+    Interrupt interrupt_;
     control* me_ = nullptr;
     std::coroutine_handle<> h_;
     std::optional<stored> value_;
@@ -99,6 +108,18 @@ private:
 template <class Fn>
 [[nodiscard]] auto spawn_blocking(Fn fn) {
     return detail::blocking_awaiter<Fn>(std::move(fn));
+}
+
+/// As spawn_blocking(fn), but terminating the caller while `fn` runs calls
+/// `interrupt()` on the caller's shard, which should make `fn` return soon
+/// (`SQLCancel` on the statement `fn` executes, say). `interrupt` must be
+/// noexcept and harmless when `fn` has just returned.
+///
+///     co_await coronet::spawn_blocking([&] { return SQLExecute(stmt); },
+///                                      [stmt]() noexcept { SQLCancel(stmt); });
+template <class Fn, class Interrupt>
+[[nodiscard]] auto spawn_blocking(Fn fn, Interrupt interrupt) {
+    return detail::blocking_awaiter<Fn, Interrupt>(std::move(fn), std::move(interrupt));
 }
 
 }  // namespace coronet

@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 
 set(CORONET_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/coronet)
 
-install(TARGETS coronet coronet_runtime coronet_actors coronet_net
+install(TARGETS coronet coronet_runtime coronet_actors coronet_net coronet_odbc
     EXPORT coronetTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

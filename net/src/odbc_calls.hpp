@@ -1,0 +1,99 @@
+#pragma once
+
+// The state behind coronet::odbc's handles, and the one way ODBC is called:
+// through the dispatcher, keyed by data source and statement.
+
+#include <coronet/net/odbc.hpp>
+#include <coronet/runtime/call_blocking.hpp>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace coronet::odbc {
+
+/// Throws the diagnostics of `handle` as an `odbc::error`.
+[[noreturn]] void throw_diagnostics(SQLSMALLINT type, SQLHANDLE handle, const char* call);
+
+/// Throws unless `r` is SQL_SUCCESS or SQL_SUCCESS_WITH_INFO.
+inline void check(SQLRETURN r, SQLSMALLINT type, SQLHANDLE handle, const char* call) {
+    if (r != SQL_SUCCESS && r != SQL_SUCCESS_WITH_INFO) throw_diagnostics(type, handle, call);
+}
+
+struct connection_state {
+    SQLHDBC dbc = SQL_NULL_HDBC;
+    std::string source;  ///< the connection string without its password
+    std::atomic<bool> broken{false};
+    bool autocommit = true;
+    bool end_restores_autocommit = false;  ///< begin() turned it off
+
+    connection_state() = default;
+    connection_state(const connection_state&) = delete;
+    connection_state& operator=(const connection_state&) = delete;
+    ~connection_state() { disconnect(); }
+    /// SQLDisconnect and free, now, on the calling thread.
+    void disconnect() noexcept;
+};
+
+struct statement_state {
+    std::shared_ptr<connection_state> conn;
+    SQLHSTMT stmt = SQL_NULL_HSTMT;
+    std::string sql;
+    std::size_t parameter_count = 0;
+    std::vector<std::optional<value>> params;
+    std::vector<column> columns;
+    std::int64_t affected = -1;
+    bool cursor_open = false;
+
+    // A call in the driver that SQLCancel may cut short (see canceller).
+    std::mutex call_mutex;
+    bool in_call = false;
+    std::atomic<bool> executing{false};
+
+    statement_state() = default;
+    statement_state(const statement_state&) = delete;
+    statement_state& operator=(const statement_state&) = delete;
+    ~statement_state() {
+        if (stmt != SQL_NULL_HSTMT) SQLFreeHandle(SQL_HANDLE_STMT, stmt);
+    }
+};
+
+/// Cancels the statement's running call with SQLCancel on the terminating
+/// coroutine's shard, and again every few milliseconds until the call has
+/// returned: a cancel that lands before the driver started the work is lost.
+struct canceller {
+    std::shared_ptr<statement_state> s;
+    void operator()() const noexcept;
+};
+
+/// After `e`: marks `c` lost when `e` says so (class 08) or the driver says
+/// the connection is dead (SQL_ATTR_CONNECTION_DEAD), and rethrows; a dead
+/// connection's error is reported as 08S01 whatever the driver called it.
+[[noreturn]] void rethrow_marking_loss(connection_state& c, const error& e);
+
+/// Runs `fn` on connection `c` through the dispatcher, keyed by the data
+/// source and `what` (the statement text, or the name of the call). An error
+/// that lost the connection marks it broken; a broken one is not called.
+template <class Fn, class Interrupt = detail::no_interrupt>
+[[nodiscard]] auto call(const std::shared_ptr<connection_state>& c, const std::string& what, Fn fn,
+                        Interrupt interrupt = {}) {
+    if (c->broken.load()) throw error("08003", 0, "the connection was lost earlier", what);
+    auto guarded = [c, fn = std::move(fn)]() mutable {
+        try {
+            return fn();
+        } catch (const error& e) {
+            rethrow_marking_loss(*c, e);
+        }
+    };
+    return call_blocking(io_op::odbc, c->source + '\n' + what, std::move(guarded),
+                         std::move(interrupt));
+}
+
+}  // namespace coronet::odbc

@@ -22,7 +22,7 @@ PACKAGES=(
     build-essential cmake ninja-build ccache g++ clang-14 clang-format
     libasio-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
     libcaf-dev libprotobuf-dev protobuf-compiler
-    unixodbc-dev libsqliteodbc libssl-dev
+    unixodbc-dev libsqliteodbc postgresql odbc-postgresql libssl-dev
     golang-go python3-uvloop
 )
 

@@ -13,7 +13,7 @@
 namespace coronet::detail {
 
 thread_local shard* current_shard = nullptr;
-thread_local control* current_control = nullptr;
+constinit thread_local control* current_control = nullptr;
 
 // ---------------------------------------------------------------- slot_table
 

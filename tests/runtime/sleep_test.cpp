@@ -53,7 +53,7 @@ TEST_F(SleepTest, SleepUntilWakesCoroutinesInDeadlineOrder) {
 TEST_F(SleepTest, ShorterSleepsEndFirst) {
     auto order = run([]() -> task<std::vector<int>> {
         std::vector<int> order;
-        const std::chrono::milliseconds length[] = {90ms, 30ms, 60ms};
+        const std::chrono::milliseconds length[] = {300ms, 100ms, 200ms};
         std::vector<coronet::join_handle<void>> sleepers;
         for (int i = 0; i < 3; ++i) {
             sleepers.push_back(coronet::spawn([&order, i, d = length[i]]() -> task<void> {

@@ -162,11 +162,11 @@ TEST_F(WithTimeoutTest, WhenNestedDeadlinesHaveBothPassedTheOuterCallReports) {
         coronet::event never;
         // A neighbour holds the shard until both deadlines are past.
         auto neighbour = coronet::spawn([]() -> task<void> {
-            std::this_thread::sleep_for(40ms);
+            std::this_thread::sleep_for(60ms);
             co_return;
         });
-        auto r = co_await coronet::with_timeout(2ms, [&]() -> task<bool> {
-            bool inner = co_await coronet::with_timeout(1ms, never.wait());
+        auto r = co_await coronet::with_timeout(10ms, [&]() -> task<bool> {
+            bool inner = co_await coronet::with_timeout(5ms, never.wait());
             inner_returned = true;
             co_return inner;
         }());
@@ -182,10 +182,10 @@ TEST_F(WithTimeoutTest, ATimeoutThatFiresAfterCompletionDoesNotLeakIntoALaterAwa
         // The joined coroutine ends only after holding the shard past the
         // deadline, so the timer is due when the join has already completed.
         auto slow = coronet::spawn([]() -> task<int> {
-            std::this_thread::sleep_for(100ms);
+            std::this_thread::sleep_for(200ms);
             co_return 7;
         });
-        auto r = co_await coronet::with_timeout(50ms, slow.join());
+        auto r = co_await coronet::with_timeout(100ms, slow.join());
         co_await coronet::yield();
         co_await coronet::sleep(1ms);
         co_return r;

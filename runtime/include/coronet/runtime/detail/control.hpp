@@ -187,7 +187,10 @@ public:
 };
 
 /// The coroutine whose code runs on this thread right now, or null outside one.
-extern thread_local control* current_control;
+/// constinit: no dynamic initialisation, so other translation units read it
+/// directly rather than through a TLS wrapper (whose inlined null check GCC's
+/// UBSan misreports inside coroutines).
+extern constinit thread_local control* current_control;
 
 inline control* current() noexcept {
     return current_control;

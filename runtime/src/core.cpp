@@ -172,6 +172,23 @@ bool shard::run_inbox() noexcept {
     return true;
 }
 
+void shard::fire_timers() {
+    if (timers_.empty()) return;
+    auto now = std::chrono::steady_clock::now();
+    while (timer_entry* e = timers_.pop_due(now)) e->fire(*e);
+}
+
+void shard::arm_alarm() {
+    if (timers_.empty()) return;
+    auto next = timers_.next();
+    if (alarm_armed_ && alarm_.expiry() <= next) return;
+    alarm_.expires_at(next);  // a wait already armed ends as aborted
+    alarm_armed_ = true;
+    alarm_.async_wait([this](const std::error_code& ec) {
+        if (!ec) alarm_armed_ = false;  // the loop fires the due timers
+    });
+}
+
 void shard::sleep_until_work() {
     // Spin a little first: work from another shard usually follows soon, and
     // waking a thread blocked in epoll costs far more than this. The spin
@@ -190,6 +207,7 @@ void shard::sleep_until_work() {
         }
     } while (std::chrono::steady_clock::now() < until);
     spin_ = std::max(spin_ / 2, min_spin);
+    arm_alarm();
     sleeping_.store(true, std::memory_order_seq_cst);
     if (!inbox_.load(std::memory_order_seq_cst) && !stop_.load(std::memory_order_acquire))
         io_.run_one();
@@ -200,9 +218,11 @@ void shard::loop() {
     current_shard = this;
     for (;;) {
         run_inbox();
+        fire_timers();
         drain();
         io_.poll();
         if (!ready_.empty() || inbox_.load(std::memory_order_relaxed)) continue;
+        if (!timers_.empty() && timers_.next() <= std::chrono::steady_clock::now()) continue;
         if (stop_.load(std::memory_order_acquire)) {
             // Run what is left (cancelled timers, posted wake-ups) and end.
             while (run_inbox() || io_.poll() > 0 || !ready_.empty()) drain();
@@ -450,6 +470,16 @@ runtime_stats stats(const runtime_core& core) noexcept {
 }
 io_counters io_stats(const runtime_core& core, io_op op, int shard) noexcept {
     return core.io_stats(op, shard);
+}
+
+void add_timer(timer_entry& e) {
+    if (!current_shard) throw std::system_error(make_error_code(errc::not_in_coroutine));
+    current_shard->add_timer(e);
+}
+
+void remove_timer(timer_entry& e) noexcept {
+    assert(current_shard || e.slot == timer_entry::not_queued);
+    if (current_shard) current_shard->remove_timer(e);
 }
 
 asio::io_context& this_io() {

@@ -2,6 +2,7 @@
 
 #include <coronet/runtime/detail/spin_lock.hpp>
 #include "ring.hpp"
+#include "timer_heap.hpp"
 
 #include <coronet/runtime/detail/control.hpp>
 #include <coronet/runtime/detail/remote.hpp>
@@ -12,6 +13,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <array>
 #include <atomic>
@@ -117,6 +119,9 @@ public:
     std::size_t ready_size() const noexcept { return ready_.size(); }
     runtime_core& core() noexcept { return core_; }
     slot_table& slots() noexcept { return slots_; }
+    /// The shard's timers; owner thread.
+    void add_timer(timer_entry& e) { timers_.push(e); }
+    void remove_timer(timer_entry& e) noexcept { timers_.remove(e); }
 
     counter spawned, completed, resumes, stalls;
 
@@ -130,6 +135,8 @@ private:
     void drain();
     bool run_inbox() noexcept;
     void sleep_until_work();
+    void fire_timers();
+    void arm_alarm();
 
     runtime_core& core_;
     std::uint32_t index_;
@@ -140,6 +147,11 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<remote_item*> inbox_{nullptr};  // a stack of posted work, newest first
     std::atomic<bool> sleeping_{false};         // blocked in the event loop
+    timer_heap timers_;
+    // Wakes the event loop at the earliest deadline; armed only before the
+    // shard blocks, and only when that deadline is earlier than the armed one.
+    asio::steady_timer alarm_{io_};
+    bool alarm_armed_ = false;
     // How long sleep_until_work spins before it blocks (owner thread only).
     static constexpr std::chrono::nanoseconds max_spin{20'000};
     static constexpr std::chrono::nanoseconds min_spin{500};

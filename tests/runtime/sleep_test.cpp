@@ -1,6 +1,7 @@
 #include <coronet_probes.hpp>
 #include <coronet_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <latch>
@@ -136,6 +137,63 @@ TEST_F(SleepTest, ASleepCutShortByATimeoutEndsEarly) {
     EXPECT_FALSE(completed);
     EXPECT_GE(took, 20ms);
     EXPECT_LT(took, 10s);
+}
+
+TEST_F(SleepTest, ManySleepersWakeInDeadlineOrderAndNeverEarly) {
+    constexpr int n = 3000;
+    auto [order, early] = run([]() -> task<std::pair<std::vector<int>, int>> {
+        std::vector<int> order;  // every sleeper runs on this shard
+        int early = 0;
+        auto base = clock_type::now() + 5ms;
+        std::vector<coronet::join_handle<void>> sleepers;
+        for (int i = 0; i < n; ++i) {
+            // Distinct deadlines in a scrambled order, 10 us apart.
+            int rank = static_cast<int>((i * 7919L) % n);
+            auto deadline = base + rank * 10us;
+            sleepers.push_back(coronet::spawn([&order, &early, rank, deadline]() -> task<void> {
+                co_await coronet::sleep_until(deadline);
+                if (clock_type::now() < deadline) ++early;
+                order.push_back(rank);
+            }));
+        }
+        for (auto& s : sleepers) co_await s.join();
+        co_return std::pair{order, early};
+    }());
+    ASSERT_EQ(order.size(), static_cast<std::size_t>(n));
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+    EXPECT_EQ(early, 0);
+}
+
+TEST_F(SleepTest, TerminatedSleepersLeaveTheOthersToWakeInOrder) {
+    constexpr int n = 1000;
+    auto [order, terminated] = run([]() -> task<std::pair<std::vector<int>, int>> {
+        std::vector<int> order;
+        auto base = clock_type::now() + 20ms;
+        std::vector<coronet::join_handle<void>> sleepers;
+        for (int i = 0; i < n; ++i) {
+            int rank = static_cast<int>((i * 613L) % n);
+            sleepers.push_back(
+                coronet::spawn([&order, rank, deadline = base + rank * 20us]() -> task<void> {
+                    co_await coronet::sleep_until(deadline);
+                    order.push_back(rank);
+                }));
+        }
+        // Every third one goes before its deadline: taken out of the middle
+        // of the shard's timers, not only from the front.
+        for (int i = 0; i < n; i += 3) sleepers[static_cast<std::size_t>(i)].terminate();
+        int terminated = 0;
+        for (auto& s : sleepers) {
+            try {
+                co_await s.join();
+            } catch (const coronet::terminated&) {
+                ++terminated;
+            }
+        }
+        co_return std::pair{order, terminated};
+    }());
+    EXPECT_EQ(terminated, (n + 2) / 3);
+    EXPECT_EQ(order.size(), static_cast<std::size_t>(n - (n + 2) / 3));
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
 }  // namespace

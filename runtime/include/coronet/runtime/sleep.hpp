@@ -1,31 +1,31 @@
 #pragma once
 
 #include <coronet/runtime/detail/shard_access.hpp>
-
-#include <asio/steady_timer.hpp>
+#include <coronet/runtime/detail/timer.hpp>
 
 #include <chrono>
 #include <coroutine>
-#include <optional>
 
 namespace coronet {
 
 namespace detail {
 
-class sleep_awaiter final : public wait_node {
+class sleep_awaiter final : public wait_node, private timer_entry {
 public:
-    explicit sleep_awaiter(std::chrono::steady_clock::time_point deadline) noexcept
-        : deadline_(deadline) {}
+    explicit sleep_awaiter(std::chrono::steady_clock::time_point deadline) noexcept {
+        this->deadline = deadline;
+        fire = [](timer_entry& t) noexcept {
+            auto& self = static_cast<sleep_awaiter&>(t);
+            push_ready(self.me_, self.h_);
+        };
+    }
 
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
         me_ = &require_current();
         if (me_->has_interrupt()) return false;
-        timer_.emplace(this_io(), deadline_);
-        timer_->async_wait([this, h](const std::error_code& ec) {
-            aborted_ = static_cast<bool>(ec);
-            resume_now(me_, h);
-        });
+        h_ = h;
+        add_timer(*this);
         me_->set_wait(this);
         return true;
     }
@@ -33,12 +33,16 @@ public:
         me_->clear_wait();
         if (aborted_ || me_->has_interrupt()) me_->raise_interrupt();
     }
-    void cancel() noexcept override { timer_->cancel(); }
+    void cancel() noexcept override {
+        if (slot == not_queued) return;  // already due: resumes as it is
+        remove_timer(*this);
+        aborted_ = true;
+        push_ready(me_, h_);
+    }
 
 private:
-    std::chrono::steady_clock::time_point deadline_;
     control* me_ = nullptr;
-    std::optional<asio::steady_timer> timer_;
+    std::coroutine_handle<> h_;
     bool aborted_ = false;
 };
 

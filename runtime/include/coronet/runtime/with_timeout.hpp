@@ -1,9 +1,8 @@
 #pragma once
 
 #include <coronet/runtime/detail/shard_access.hpp>
+#include <coronet/runtime/detail/timer.hpp>
 #include <coronet/runtime/task.hpp>
-
-#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <optional>
@@ -29,18 +28,21 @@ template <class A>
 using awaited_t = await_result_t<decltype(get_awaiter(std::declval<A>()))>;
 
 /// The open deadline of one with_timeout: the timer, and the scope it unwinds.
-class timeout_guard {
+class timeout_guard : private timer_entry {
 public:
     timeout_guard(control& c, std::chrono::steady_clock::duration d)
-        : c_(c), id_(c.open_scope(link_)), timer_(this_io(), d) {
-        timer_.async_wait([ref = control_ref(&c), id = id_](const std::error_code& ec) {
-            if (!ec) ref->fire_timeout(id);
-        });
+        : c_(c), id_(c.open_scope(link_)) {
+        deadline = std::chrono::steady_clock::now() + d;
+        fire = [](timer_entry& t) noexcept {
+            auto& self = static_cast<timeout_guard&>(t);
+            self.c_.fire_timeout(self.id_);
+        };
+        add_timer(*this);
     }
     timeout_guard(const timeout_guard&) = delete;
     timeout_guard& operator=(const timeout_guard&) = delete;
     ~timeout_guard() {
-        timer_.cancel();
+        remove_timer(*this);
         c_.close_scope(link_);
     }
     std::uint32_t id() const noexcept { return id_; }
@@ -49,7 +51,6 @@ private:
     control& c_;
     timeout_scope_link link_{};
     std::uint32_t id_;
-    asio::steady_timer timer_;
 };
 
 template <class T>

@@ -416,8 +416,52 @@ void runtime_core::stop() noexcept {
 
     for (auto& s : shards_) s->request_stop();
     for (auto& s : shards_) s->join();
+    stop_watchdog();
     pool_.stop();
     stopped_ = true;
+}
+
+void runtime_core::start_watchdog() {
+    std::call_once(watchdog_once_,
+                   [this] { watchdog_ = std::thread([this] { watch_inline_calls(); }); });
+}
+
+void runtime_core::stop_watchdog() noexcept {
+    {
+        std::lock_guard guard(watchdog_mutex_);
+        watchdog_stop_ = true;
+    }
+    watchdog_cv_.notify_one();
+    if (watchdog_.joinable()) watchdog_.join();
+}
+
+// An inline blocking call that runs past the stall limit is reported while it
+// still runs, and every other shard offloads its key at once: their calls of
+// it would stall them too. Its own shard offloads the key when it returns.
+void runtime_core::watch_inline_calls() {
+    const auto limit = options_.io_policy.inline_stall;
+    const auto period = std::max<std::chrono::nanoseconds>(limit / 2, std::chrono::milliseconds(1));
+    std::unique_lock lock(watchdog_mutex_);
+    while (!watchdog_cv_.wait_for(lock, period, [this] { return watchdog_stop_; })) {
+        auto cutoff = std::chrono::steady_clock::now() - limit;
+        for (auto& sp : shards_) {
+            auto stalled = sp->dispatch().watch().stalled_since(cutoff);
+            if (!stalled) continue;
+            log().warn(
+                "shard {}: a {} call of \"{}\" has held the shard for {} us and still runs; "
+                "its calls are offloaded from now on",
+                sp->index(), to_string(stalled->op), stalled->target,
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - stalled->start)
+                    .count());
+            for (auto& other : shards_) {
+                if (other == sp) continue;
+                other->post([op = stalled->op, target = stalled->target] {
+                    this_dispatcher().force_offload(op, target);
+                });
+            }
+        }
+    }
 }
 
 io_counters runtime_core::io_stats(io_op op, int shard) const noexcept {

@@ -207,9 +207,13 @@ public:
     void stop() noexcept;
     runtime_stats stats() const noexcept;
     io_counters io_stats(io_op op, int shard) const noexcept;
+    /// Starts the thread that watches inline blocking calls, once; any shard.
+    void start_watchdog();
 
 private:
     void live_down() noexcept;
+    void watch_inline_calls();
+    void stop_watchdog() noexcept;
 
     runtime_options options_;
     std::vector<std::unique_ptr<shard>> shards_;
@@ -221,6 +225,12 @@ private:
     std::atomic<bool> stopping_{false};
     std::mutex stop_mutex_;
     bool stopped_ = false;
+    // The watchdog: started by the first inline blocking call.
+    std::once_flag watchdog_once_;
+    std::mutex watchdog_mutex_;
+    std::condition_variable watchdog_cv_;
+    bool watchdog_stop_ = false;
+    std::thread watchdog_;
 
 public:
     std::mutex services_mutex_;

@@ -73,26 +73,44 @@ io_counters io_counter_block::snapshot() const noexcept {
 blocking_key_state& dispatcher::key(io_op op, std::string_view target) {
     auto& keys = keys_[static_cast<std::size_t>(op)];
     auto it = keys.find(std::string(target));
-    if (it == keys.end())
-        it = keys.emplace(std::string(target), std::make_unique<blocking_key_state>()).first;
+    if (it == keys.end()) {
+        it = keys.emplace(std::string(target), std::make_unique<blocking_key>()).first;
+        it->second->op = op;
+        it->second->target = &it->first;
+    }
     return *it->second;
+}
+
+void dispatcher::watch_inline(blocking_key& key) noexcept {
+    if (!watchdog_started_) {
+        watchdog_started_ = true;
+        current_shard->core().start_watchdog();
+    }
+    watch_.begin(key, inline_watch::clock::now());
 }
 
 void dispatcher::record(io_op op, blocking_key_state& key, std::chrono::nanoseconds took,
                         bool was_inline) noexcept {
     io_counter_block& c = counters(op);
     bool switched;
-    if (was_inline && took > options_.inline_stall) {
+    bool reported = was_inline && watch_.end();
+    if (was_inline && (reported || took > options_.inline_stall)) {
         // An inline call held the shard: offload this key from now on.
         c.stalls.add();
         switched = key.force_offload(took);
-        log().warn("{} call held its shard for {} us; later calls of it are offloaded",
-                   to_string(op),
-                   std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+        if (!reported)
+            log().warn("{} call held its shard for {} us; later calls of it are offloaded",
+                       to_string(op),
+                       std::chrono::duration_cast<std::chrono::microseconds>(took).count());
     } else {
         switched = key.record(took, options_);
     }
     if (switched) c.mode_switches.add();
+}
+
+void dispatcher::force_offload(io_op op, std::string_view target) {
+    auto& k = key(op, target);
+    if (k.force_offload(options_.inline_stall)) counters(op).mode_switches.add();
 }
 
 dispatcher& this_dispatcher() {

@@ -111,4 +111,29 @@ TEST(CallBlockingTest, ACoroutineCompletingInlineTooOftenYieldsToOthers) {
     EXPECT_GE(rt.io_stats(io_op::other).budget_yields, 1u);
 }
 
+TEST(CallBlockingTest, AStalledInlineCallOffloadsItsKeyOnOtherShardsWhileItRuns) {
+    coronet::runtime_options o;
+    o.shards = 2;
+    coronet::runtime rt(o);
+    // The call on shard 0 holds its shard until shard 1 has been told to
+    // offload the key: the watchdog must act while the call still runs.
+    bool told_in_time = rt.spawn_on(0, [&rt]() -> task<bool> {
+                              co_return co_await coronet::call_blocking(io_op::other, "db", [&rt] {
+                                  auto give_up = std::chrono::steady_clock::now() + 20s;
+                                  while (rt.io_stats(io_op::other, 1).mode_switches == 0) {
+                                      if (std::chrono::steady_clock::now() > give_up) return false;
+                                      std::this_thread::yield();
+                                  }
+                                  return true;
+                              });
+                          }).wait();
+    EXPECT_TRUE(told_in_time);
+    EXPECT_EQ(rt.io_stats(io_op::other, 0).stalls, 1u);
+    // Shard 1 never ran the key inline: its first call goes to the pool.
+    int on_shard_1 = rt.spawn_on(1, [] { return calls_on_shard("db", 1, [] {}); }).wait();
+    EXPECT_EQ(on_shard_1, 0);
+    EXPECT_EQ(rt.io_stats(io_op::other, 1).offloads, 1u);
+    EXPECT_EQ(rt.io_stats(io_op::other, 1).inline_completions, 0u);
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <coronet/runtime/detail/spin_lock.hpp>
 #include <coronet/runtime/io_policy.hpp>
 
 #include <array>
@@ -8,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -71,6 +73,63 @@ struct io_counter_block {
     io_counters snapshot() const noexcept;
 };
 
+/// The state of one key of a call that can only block, with its name.
+struct blocking_key final : blocking_key_state {
+    io_op op = io_op::other;
+    const std::string* target = nullptr;  // the key of the dispatcher's map: stable
+};
+
+/// The inline blocking call running on a shard, if any, as the runtime's
+/// watchdog thread sees it. Written by the shard, read by the watchdog.
+class inline_watch {
+public:
+    using clock = std::chrono::steady_clock;
+
+    void begin(blocking_key& key, clock::time_point start) noexcept {
+        lock_.lock();
+        key_ = &key;
+        start_ = start;
+        reported_ = false;
+        lock_.unlock();
+    }
+    /// Ends the watch; true if the watchdog reported the call as stalled.
+    bool end() noexcept {
+        lock_.lock();
+        key_ = nullptr;
+        bool reported = reported_;
+        lock_.unlock();
+        return reported;
+    }
+
+    struct stalled_call {
+        io_op op;
+        std::string target;
+        clock::time_point start;
+    };
+    /// The call running since before `cutoff`, the first time it is asked for;
+    /// any thread.
+    std::optional<stalled_call> stalled_since(clock::time_point cutoff) {
+        lock_.lock();
+        std::optional<stalled_call> out;
+        if (key_ && !reported_ && start_ < cutoff) {
+            reported_ = true;
+            try {
+                out = stalled_call{key_->op, *key_->target, start_};
+            } catch (...) {  // no memory for the name: report it next time
+                reported_ = false;
+            }
+        }
+        lock_.unlock();
+        return out;
+    }
+
+private:
+    spin_lock lock_;
+    blocking_key* key_ = nullptr;
+    clock::time_point start_;
+    bool reported_ = false;
+};
+
 /// The dispatcher of one shard: the one place where each I/O operation is
 /// decided and counted. Used on its shard's thread only (counters are read
 /// from anywhere).
@@ -118,20 +177,33 @@ public:
 
     /// The state of the key (primitive, target), made on first use; stable.
     blocking_key_state& key(io_op op, std::string_view target);
-    /// Whether the next call of `key` runs inline, given `ready` coroutines waiting.
-    bool run_inline(const blocking_key_state& key, std::uint32_t ready) const noexcept {
-        return key.run_inline(mode_, ready, options_);
+    /// Whether the next call of `key` runs inline, given `ready` coroutines
+    /// waiting. When it does, the watchdog watches it until `record`.
+    bool run_inline(blocking_key_state& key, std::uint32_t ready) noexcept {
+        if (!key.run_inline(mode_, ready, options_)) return false;
+        watch_inline(static_cast<blocking_key&>(key));
+        return true;
     }
     /// A call of `key` took `took`, inline or offloaded.
     void record(io_op op, blocking_key_state& key, std::chrono::nanoseconds took,
                 bool was_inline) noexcept;
+    /// Offloads the calls of (op, target) from now on: another shard's inline
+    /// call of it stalled.
+    void force_offload(io_op op, std::string_view target);
+
+    /// The inline call in progress, for the watchdog.
+    inline_watch& watch() noexcept { return watch_; }
 
 private:
+    void watch_inline(blocking_key& key) noexcept;
+
     io_mode mode_;
     io_policy_options options_;
     std::uint32_t inline_this_turn_ = 0;
+    bool watchdog_started_ = false;
+    inline_watch watch_;
     std::array<io_counter_block, static_cast<std::size_t>(io_op::count_)> counters_{};
-    std::unordered_map<std::string, std::unique_ptr<blocking_key_state>>
+    std::unordered_map<std::string, std::unique_ptr<blocking_key>>
         keys_[static_cast<std::size_t>(io_op::count_)];
 };
 

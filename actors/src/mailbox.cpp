@@ -67,7 +67,7 @@ bool mailbox::hand_over_to_receiver(message& m) {
     return true;
 }
 
-void mailbox::push(message m) {
+void mailbox::push(message&& m) {
     if (hand_over(m)) {
         count_.fetch_sub(1, std::memory_order_relaxed);  // it was reserved
         released();

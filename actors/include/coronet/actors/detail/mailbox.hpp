@@ -76,7 +76,7 @@ public:
     /// not counted and needs no reserve().
     bool hand_over(message& m) { return receiver_ && hand_over_to_receiver(m); }
     /// Queues a reserved message, or hands it to the waiting receiver.
-    void push(message m);
+    void push(message&& m);
     /// Takes the first message that `w` accepts, if any.
     bool take(receive_waiter& w, message& out) { return !queue_.empty() && take_queued(w, out); }
 

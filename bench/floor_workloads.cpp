@@ -24,9 +24,11 @@ public:
     };
 
     explicit bare_task(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
-    bare_task(const bare_task&) = delete;
-    bare_task& operator=(const bare_task&) = delete;
-    ~bare_task() { h_.destroy(); }
+    bare_task(bare_task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    bare_task& operator=(bare_task&&) = delete;
+    ~bare_task() {
+        if (h_) h_.destroy();
+    }
 
     void resume() const { h_.resume(); }
 

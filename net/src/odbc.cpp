@@ -279,9 +279,11 @@ std::int64_t execute_now(statement_state& s) {
         in_driver busy(s);
         r = SQLExecute(s.stmt);
     }
-    s.columns.clear();
     if (r != SQL_NO_DATA) check(r, SQL_HANDLE_STMT, s.stmt, "SQLExecute");
-    s.columns = describe(s.stmt);
+    if (!s.described) {  // a prepared statement's result keeps its shape
+        s.columns = describe(s.stmt);
+        s.described = true;
+    }
     s.cursor_open = !s.columns.empty();
     s.affected = s.cursor_open ? -1 : affected_rows_of(s.stmt);
     return s.affected;
@@ -533,8 +535,23 @@ void connection_state::disconnect() noexcept {
 
 connection::connection() noexcept = default;
 connection::connection(connection&&) noexcept = default;
-connection& connection::operator=(connection&&) noexcept = default;
-connection::~connection() = default;
+
+connection& connection::operator=(connection&& o) noexcept {
+    if (this != &o) {
+        forget_prepared();
+        s_ = std::move(o.s_);
+    }
+    return *this;
+}
+
+connection::~connection() {
+    forget_prepared();
+}
+
+void connection::forget_prepared() noexcept {
+    // The kept statements hold the connection's state: a cycle to break.
+    if (s_) s_->prepared.clear();
+}
 
 task<connection> connection::open(std::string target, connect_options options) {
     if (target.empty()) throw error("HY009", 0, "no data source given", "open");
@@ -542,7 +559,7 @@ task<connection> connection::open(std::string target, connect_options options) {
     c->source = without_password(connection_string(target));
     SQLULEN seconds =
         static_cast<SQLULEN>(std::max<std::int64_t>(1, (options.timeout.count() + 999) / 1000));
-    co_await call(c, "connect", [&target, &options, seconds, state = c.get()] {
+    co_await call(*c, key_of(*c, "connect"), [&target, &options, seconds, state = c.get()] {
         SQLHENV env = environment();
         check(SQLAllocHandle(SQL_HANDLE_DBC, env, &state->dbc), SQL_HANDLE_ENV, env,
               "SQLAllocHandle");
@@ -570,11 +587,19 @@ task<connection> connection::open(std::string target, connect_options options) {
     co_return out;
 }
 
+/// The state of connection `c`; 08003 if it is closed (or moved from).
+connection_state& open_state(const std::shared_ptr<connection_state>& c, const char* what) {
+    if (!c) throw error("08003", 0, "the connection is not open", what);
+    return *c;
+}
+
 task<statement> connection::prepare(std::string sql) {
+    connection_state& c = open_state(s_, "prepare");
     auto s = std::make_shared<statement_state>();
     s->conn = s_;
     s->sql = std::move(sql);
-    co_await call(s_, s->sql, [state = s.get()] {
+    s->key = key_of(c, s->sql);
+    co_await call(c, s->key, [state = s.get()] {
         SQLHDBC dbc = state->conn->dbc;
         check(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &state->stmt), SQL_HANDLE_DBC, dbc,
               "SQLAllocHandle");
@@ -590,13 +615,26 @@ task<statement> connection::prepare(std::string sql) {
     co_return statement(std::move(s));
 }
 
+task<statement> connection::prepared(std::string sql) {
+    connection_state& c = open_state(s_, "execute");
+    if (auto it = c.prepared.find(sql); it != c.prepared.end()) {
+        for (auto& p : it->second->params) p.reset();
+        co_return statement(it->second);
+    }
+    statement s = co_await prepare(std::move(sql));
+    if (c.prepared.size() >= max_prepared) c.prepared.clear();
+    c.prepared.emplace(s.sql(), s.state());
+    co_return s;
+}
+
 task<void> connection::begin() {
     co_await set_autocommit(false);
     s_->end_restores_autocommit = true;
 }
 
 task<void> connection::commit() {
-    co_await call(s_, "commit", [c = s_.get()] {
+    connection_state& state = open_state(s_, "commit");
+    co_await call(state, key_of(state, "commit"), [c = &state] {
         check(SQLEndTran(SQL_HANDLE_DBC, c->dbc, SQL_COMMIT), SQL_HANDLE_DBC, c->dbc,
               "SQLEndTran(SQL_COMMIT)");
         if (std::exchange(c->end_restores_autocommit, false)) set_autocommit_now(*c, true);
@@ -604,7 +642,8 @@ task<void> connection::commit() {
 }
 
 task<void> connection::rollback() {
-    co_await call(s_, "rollback", [c = s_.get()] {
+    connection_state& state = open_state(s_, "rollback");
+    co_await call(state, key_of(state, "rollback"), [c = &state] {
         check(SQLEndTran(SQL_HANDLE_DBC, c->dbc, SQL_ROLLBACK), SQL_HANDLE_DBC, c->dbc,
               "SQLEndTran(SQL_ROLLBACK)");
         if (std::exchange(c->end_restores_autocommit, false)) set_autocommit_now(*c, true);
@@ -612,7 +651,9 @@ task<void> connection::rollback() {
 }
 
 task<void> connection::set_autocommit(bool on) {
-    co_await call(s_, "autocommit", [c = s_.get(), on] { set_autocommit_now(*c, on); });
+    connection_state& state = open_state(s_, "set_autocommit");
+    co_await call(state, key_of(state, "autocommit"),
+                  [c = &state, on] { set_autocommit_now(*c, on); });
 }
 
 bool connection::autocommit() const noexcept {
@@ -630,6 +671,7 @@ const std::string& connection::data_source() const {
 
 task<void> connection::close() {
     if (!s_) co_return;
+    forget_prepared();
     std::shared_ptr<connection_state> c = std::move(s_);
     co_await call_blocking(io_op::odbc, c->source + "\nclose", [&c] { c->disconnect(); });
 }
@@ -657,25 +699,25 @@ statement& statement::bind(std::size_t index, value v) {
 
 task<std::int64_t> statement::run() {
     auto executed = call(
-        s_->conn, s_->sql, [s = s_.get()] { return execute_now(*s); }, canceller{s_});
+        *s_->conn, s_->key, [s = s_.get()] { return execute_now(*s); }, canceller{s_.get()});
     co_return co_await std::move(executed);
 }
 
 task<std::optional<row>> statement::fetch() {
     auto fetched = call(
-        s_->conn, s_->sql, [s = s_.get()] { return fetch_now(*s); }, canceller{s_});
+        *s_->conn, s_->key, [s = s_.get()] { return fetch_now(*s); }, canceller{s_.get()});
     co_return co_await std::move(fetched);
 }
 
 task<std::vector<row>> statement::fetch_all() {
     auto fetched = call(
-        s_->conn, s_->sql,
+        *s_->conn, s_->key,
         [s = s_.get()] {
             std::vector<row> rows;
             while (auto r = fetch_now(*s)) rows.push_back(std::move(*r));
             return rows;
         },
-        canceller{s_});
+        canceller{s_.get()});
     co_return co_await std::move(fetched);
 }
 
@@ -704,8 +746,8 @@ void canceller::operator()() const noexcept {
         }
         auto timer =
             std::make_shared<asio::steady_timer>(detail::this_io(), std::chrono::milliseconds(20));
-        timer->async_wait([again = *this, timer](std::error_code ec) {
-            if (!ec) again();
+        timer->async_wait([keep = s->shared_from_this(), timer](std::error_code ec) {
+            if (!ec) canceller{keep.get()}();
         });
     } catch (...) {  // out of memory: the call is waited for instead
     }

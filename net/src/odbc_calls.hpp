@@ -14,6 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,12 +29,16 @@ inline void check(SQLRETURN r, SQLSMALLINT type, SQLHANDLE handle, const char* c
     if (r != SQL_SUCCESS && r != SQL_SUCCESS_WITH_INFO) throw_diagnostics(type, handle, call);
 }
 
+struct statement_state;
+
 struct connection_state {
     SQLHDBC dbc = SQL_NULL_HDBC;
     std::string source;  ///< the connection string without its password
     std::atomic<bool> broken{false};
     bool autocommit = true;
     bool end_restores_autocommit = false;  ///< begin() turned it off
+    /// The statements connection::execute and query prepared, by text.
+    std::unordered_map<std::string, std::shared_ptr<statement_state>> prepared;
 
     connection_state() = default;
     connection_state(const connection_state&) = delete;
@@ -42,10 +48,12 @@ struct connection_state {
     void disconnect() noexcept;
 };
 
-struct statement_state {
+struct statement_state : std::enable_shared_from_this<statement_state> {
     std::shared_ptr<connection_state> conn;
     SQLHSTMT stmt = SQL_NULL_HSTMT;
     std::string sql;
+    std::string key;         ///< the dispatcher's: data source and statement
+    bool described = false;  ///< `columns` holds the result's description
     std::size_t parameter_count = 0;
     std::vector<std::optional<value>> params;
     std::vector<column> columns;
@@ -69,31 +77,38 @@ struct statement_state {
 /// coroutine's shard, and again every few milliseconds until the call has
 /// returned: a cancel that lands before the driver started the work is lost.
 struct canceller {
-    std::shared_ptr<statement_state> s;
+    statement_state* s;  // alive: its caller waits for the call
     void operator()() const noexcept;
 };
+
+/// The dispatcher's key for `what` (a statement's text, or the name of a
+/// call) on connection `c`.
+inline std::string key_of(const connection_state& c, std::string_view what) {
+    std::string key;
+    key.reserve(c.source.size() + 1 + what.size());
+    key.append(c.source).append(1, '\n').append(what);
+    return key;
+}
 
 /// After `e`: marks `c` lost when `e` says so (class 08) or the driver says
 /// the connection is dead (SQL_ATTR_CONNECTION_DEAD), and rethrows; a dead
 /// connection's error is reported as 08S01 whatever the driver called it.
 [[noreturn]] void rethrow_marking_loss(connection_state& c, const error& e);
 
-/// Runs `fn` on connection `c` through the dispatcher, keyed by the data
-/// source and `what` (the statement text, or the name of the call). An error
-/// that lost the connection marks it broken; a broken one is not called.
+/// Runs `fn` on connection `c` through the dispatcher under `key` (see
+/// key_of). An error that lost the connection marks it broken; a broken one
+/// is not called. `c` must stay alive until the call returns.
 template <class Fn, class Interrupt = detail::no_interrupt>
-[[nodiscard]] auto call(const std::shared_ptr<connection_state>& c, const std::string& what, Fn fn,
-                        Interrupt interrupt = {}) {
-    if (c->broken.load()) throw error("08003", 0, "the connection was lost earlier", what);
-    auto guarded = [c, fn = std::move(fn)]() mutable {
+[[nodiscard]] auto call(connection_state& c, std::string key, Fn fn, Interrupt interrupt = {}) {
+    if (c.broken.load()) throw error("08003", 0, "the connection was lost earlier", key);
+    auto guarded = [&c, fn = std::move(fn)]() mutable {
         try {
             return fn();
         } catch (const error& e) {
-            rethrow_marking_loss(*c, e);
+            rethrow_marking_loss(c, e);
         }
     };
-    return call_blocking(io_op::odbc, c->source + '\n' + what, std::move(guarded),
-                         std::move(interrupt));
+    return call_blocking(io_op::odbc, std::move(key), std::move(guarded), std::move(interrupt));
 }
 
 }  // namespace coronet::odbc

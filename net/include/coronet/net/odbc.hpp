@@ -176,6 +176,8 @@ public:
     const std::string& sql() const;
     /// True while a call of the statement is in the driver (any thread).
     bool executing() const noexcept;
+    /// The shared state (for coronet::odbc itself).
+    const std::shared_ptr<statement_state>& state() const noexcept { return s_; }
 
 private:
     [[nodiscard]] task<std::int64_t> run();
@@ -220,17 +222,20 @@ public:
     /// Prepares `sql`.
     [[nodiscard]] task<statement> prepare(std::string sql);
 
-    /// Prepares and executes `sql` with `args`; the rows affected, or -1.
+    /// Executes `sql` with `args`; the rows affected, or -1. The connection
+    /// keeps the statement prepared for the next `execute` or `query` of the
+    /// same text (up to 64 statements).
     template <class... Args>
     [[nodiscard]] task<std::int64_t> execute(std::string sql, Args... args) {
-        statement s = co_await prepare(std::move(sql));
+        statement s = co_await prepared(std::move(sql));
         co_return co_await s.execute(std::move(args)...);
     }
 
-    /// Prepares and executes `sql` with `args`; all the rows it returns.
+    /// Executes `sql` with `args`; all the rows it returns. Prepared once, as
+    /// `execute`.
     template <class... Args>
     [[nodiscard]] task<std::vector<row>> query(std::string sql, Args... args) {
-        statement s = co_await prepare(std::move(sql));
+        statement s = co_await prepared(std::move(sql));
         auto executed = s.execute(std::move(args)...);
         co_await std::move(executed);
         co_return co_await s.fetch_all();
@@ -257,6 +262,10 @@ public:
     [[nodiscard]] task<void> close();
 
 private:
+    static constexpr std::size_t max_prepared = 64;
+    /// The statement `sql` that execute and query keep prepared.
+    [[nodiscard]] task<statement> prepared(std::string sql);
+    void forget_prepared() noexcept;
     std::shared_ptr<connection_state> s_;
 };
 

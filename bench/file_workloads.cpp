@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace coronet::bench {
 namespace {
@@ -104,6 +105,20 @@ public:
         return done;
     }
 
+    /// Drops `bytes` from `offset` from the page cache (written back first),
+    /// so that reading them goes to the device.
+    void evict(std::uint64_t offset, std::uint64_t bytes) const {
+        int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fdatasync(fd) != 0 ||
+            posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(bytes),
+                          POSIX_FADV_DONTNEED) != 0) {
+            std::string error = os_error("evict");
+            if (fd >= 0) close(fd);
+            throw failure(error);
+        }
+        close(fd);
+    }
+
 private:
     std::string path_;
     std::uint64_t size_;
@@ -126,6 +141,29 @@ task<std::uint64_t> random_reads(std::string path, std::uint64_t size, std::uint
     std::uint64_t done = 0;
     for (std::uint64_t i = 0; i < n; ++i)
         done += co_await f.read_at(block, rng.next() % pages * page);
+    co_return done;
+}
+
+/// The file of the mixed reads: a cached part, and after it an evicted part
+/// whose pages are each read once, in turn.
+struct mixed_file {
+    std::uint64_t cached_pages;
+    std::uint64_t next_cold_page = 0;
+
+    std::uint64_t next_offset(xorshift& rng) {
+        if (rng.next() % 100 == 0) return (cached_pages + next_cold_page++) * page;
+        return rng.next() % cached_pages * page;
+    }
+};
+
+/// One of the readers of the mixed reads: `n` reads of 4 KiB; the bytes read.
+task<std::uint64_t> mixed_reader(net::file* f, mixed_file* layout, std::uint64_t n,
+                                 std::uint64_t seed) {
+    aligned_buffer block(page);
+    xorshift rng(seed);
+    std::uint64_t done = 0;
+    for (std::uint64_t i = 0; i < n; ++i)
+        done += co_await f->read_at(block.span(), layout->next_offset(rng));
     co_return done;
 }
 
@@ -239,6 +277,35 @@ double file_random_reads(io_mode mode, std::uint64_t n) {
     io_counters c = rt.io_stats(io_op::file_read);
     report_metric("inline_share",
                   100.0 * static_cast<double>(c.inline_completions) / static_cast<double>(n));
+    return static_cast<double>(n) / seconds;
+}
+
+double file_mixed_reads(io_mode mode, std::uint64_t n) {
+    constexpr std::uint64_t readers = 16;
+    constexpr std::uint64_t cached_bytes = 64 << 20;
+    n -= n % readers;
+    // Room for every cold read (1% of them, and some more by chance).
+    std::uint64_t cold_bytes = (n / 50 + 64) * page;
+    cached_file data(cached_bytes + cold_bytes);
+    data.evict(cached_bytes, cold_bytes);
+    mixed_file layout{.cached_pages = cached_bytes / page};
+    runtime rt(one_shard(mode));
+    net::file f = rt.sync_wait(net::open(data.path()));
+    // No read-ahead: each cold read is one page from the device.
+    posix_fadvise(f.native_handle(), 0, 0, POSIX_FADV_RANDOM);
+
+    auto start = clock::now();
+    std::vector<join_handle<std::uint64_t>> running;
+    for (std::uint64_t r = 0; r < readers; ++r)
+        running.push_back(rt.spawn_on(0, mixed_reader, &f, &layout, n / readers, r + 1));
+    std::uint64_t got = 0;
+    for (auto& h : running) got += h.wait();
+    double seconds = seconds_since(start);
+    expect_count("bytes read", got, n * page);
+    io_counters c = rt.io_stats(io_op::file_read);
+    report_metric("inline_share",
+                  100.0 * static_cast<double>(c.inline_completions) / static_cast<double>(n));
+    report_metric("cold_reads", static_cast<double>(layout.next_cold_page));
     return static_cast<double>(n) / seconds;
 }
 

@@ -19,6 +19,17 @@ double file_random_reads(std::uint64_t n) {
     return file_random_reads(Mode, n);
 }
 
+/// 16 coroutines on one shard with the dispatcher in `mode` make `n` reads
+/// of 4 KiB in all, from one file: 99% at random offsets of a cached 64 MiB,
+/// 1% each of another page that is not in the page cache (read-ahead off):
+/// reads/s. Reports `inline_share` (as above) and `cold_reads`.
+double file_mixed_reads(io_mode mode, std::uint64_t n);
+
+template <io_mode Mode>
+double file_mixed_reads(std::uint64_t n) {
+    return file_mixed_reads(Mode, n);
+}
+
 /// Reads a cached file of `mib` MiB from start to end in blocks of
 /// `block_bytes` (a page-aligned buffer) with coronet's file::read: GiB/s.
 double coronet_file_read(std::size_t block_bytes, std::uint64_t mib);

@@ -275,6 +275,16 @@ const std::vector<workload>& workloads() {
          .peers = other_modes({file_random_reads<io_mode::always_sync>, 0},
                               {file_random_reads<io_mode::always_async>, 1}),
          .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
+        {.name = "file_mixed_reads",
+         .unit = "reads/s",
+         .lower_is_better = false,
+         .n_full = 1'000'000,
+         .n_quick = 20'000,
+         .coronet = file_mixed_reads<io_mode::adaptive>,
+         .peers = other_modes({file_mixed_reads<io_mode::always_sync>, 1},
+                              {file_mixed_reads<io_mode::always_async>, 1}),
+         .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false},
+                     {.metric = "cold_reads", .unit = "reads", .lower_is_better = true}}},
         // Whole files, N in MiB.
         {.name = "file_read_1m_blocks",
          .unit = "GiB/s",
@@ -533,9 +543,9 @@ std::string verdict(bool met) {
 }
 
 void print_table_header() {
-    std::printf("%-31s %-15s %9s %10s  %-13s %10s %9s  %s\n", "workload", "unit", "N", "coronet",
+    std::printf("%-31s %-15s %9s %10s  %-15s %10s %9s  %s\n", "workload", "unit", "N", "coronet",
                 "peer", "peer", "ratio", "target");
-    std::printf("%s\n", std::string(124, '-').c_str());
+    std::printf("%s\n", std::string(126, '-').c_str());
 }
 
 void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet,
@@ -565,7 +575,7 @@ void print_table_rows(const workload& w, std::uint64_t n, const outcome& coronet
             std::snprintf(t, sizeof t, "coronet <= %g: ", w.coronet_max);
             target = t + (coronet.value ? verdict(*coronet.value <= w.coronet_max) : "?");
         }
-        std::printf("%-31s %-15s %9s %10s  %-13s %10s %9s  %s\n", i == 0 ? w.name : "",
+        std::printf("%-31s %-15s %9s %10s  %-15s %10s %9s  %s\n", i == 0 ? w.name : "",
                     i == 0 ? w.unit : "", i == 0 ? human(static_cast<double>(n)).c_str() : "",
                     i == 0 ? human(coronet).c_str() : "", p.system, human(peers[i]).c_str(), rbuf,
                     target.c_str());

@@ -96,13 +96,6 @@ std::vector<column> describe(SQLHSTMT stmt) {
 
 // --- parameters
 
-/// The buffers SQLBindParameter points into, alive until SQLExecute returns.
-struct parameter_buffer {
-    SQLLEN indicator = 0;
-    SQL_DATE_STRUCT day{};
-    SQL_TIMESTAMP_STRUCT stamp{};
-};
-
 SQL_DATE_STRUCT to_sql(const date& d) {
     return {static_cast<SQLSMALLINT>(static_cast<int>(d.year())),
             static_cast<SQLUSMALLINT>(static_cast<unsigned>(d.month())),
@@ -177,7 +170,7 @@ void bind_one(SQLHSTMT stmt, SQLUSMALLINT number, value& v, parameter_buffer& b)
 template <class Bytes>
 std::optional<Bytes> read_variable(SQLHSTMT stmt, SQLUSMALLINT number, SQLSMALLINT c_type) {
     Bytes out;
-    std::array<char, 4096> piece{};
+    std::array<char, 4096> piece;  // not cleared: the driver writes what is read
     const std::size_t terminator = c_type == SQL_C_CHAR ? 1 : 0;
     for (;;) {
         SQLLEN indicator = 0;
@@ -268,7 +261,8 @@ void close_cursor(statement_state& s) {
 
 std::int64_t execute_now(statement_state& s) {
     close_cursor(s);
-    std::vector<parameter_buffer> buffers(s.params.size());
+    std::vector<parameter_buffer>& buffers = s.buffers;
+    buffers.resize(s.params.size());
     for (std::size_t i = 0; i < s.params.size(); ++i) {
         if (!s.params[i])
             throw error("07002", 0, "parameter " + std::to_string(i) + " is not bound", "execute");

@@ -48,6 +48,13 @@ struct connection_state {
     void disconnect() noexcept;
 };
 
+/// The buffers SQLBindParameter points into, alive until SQLExecute returns.
+struct parameter_buffer {
+    SQLLEN indicator = 0;
+    SQL_DATE_STRUCT day{};
+    SQL_TIMESTAMP_STRUCT stamp{};
+};
+
 struct statement_state : std::enable_shared_from_this<statement_state> {
     std::shared_ptr<connection_state> conn;
     SQLHSTMT stmt = SQL_NULL_HSTMT;
@@ -56,6 +63,7 @@ struct statement_state : std::enable_shared_from_this<statement_state> {
     bool described = false;  ///< `columns` holds the result's description
     std::size_t parameter_count = 0;
     std::vector<std::optional<value>> params;
+    std::vector<parameter_buffer> buffers;
     std::vector<column> columns;
     std::int64_t affected = -1;
     bool cursor_open = false;

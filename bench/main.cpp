@@ -10,6 +10,7 @@
 #include "echo.hpp"
 #include "file_workloads.hpp"
 #include "measure.hpp"
+#include "odbc_workloads.hpp"
 #include "workloads.hpp"
 
 #include <sys/wait.h>
@@ -313,6 +314,27 @@ const std::vector<workload>& workloads() {
          .peers = {{.system = "pread_send_loop",
                     .measure = plain_file_to_socket,
                     .target_ratio = 0.9}}},
+        // Databases: SQLite through its ODBC driver.
+        {.name = "odbc_small_queries",
+         .unit = "queries/s",
+         .lower_is_better = false,
+         .n_full = 100'000,
+         .n_quick = 5'000,
+         .coronet = coronet_odbc_small_queries,
+         .peers = {{.system = "plain_odbc",
+                    .measure = plain_odbc_small_queries,
+                    .target_ratio = 0.95}},
+         .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
+        {.name = "odbc_pool_64_clients",
+         .unit = "queries/s",
+         .lower_is_better = false,
+         .n_full = 50'000,
+         .n_quick = 2'000,
+         .coronet = coronet_odbc_pool,
+         .peers = {{.system = "plain_1_thread",
+                    .measure = plain_odbc_pool_queries,
+                    .target_ratio = 1}},
+         .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
     };
     return all;
 }

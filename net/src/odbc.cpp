@@ -239,6 +239,7 @@ public:
     explicit in_driver(statement_state& s) : s_(s) {
         std::lock_guard lock(s_.call_mutex);
         s_.in_call = true;
+        ++s_.calls;
         s_.executing.store(true);
     }
     ~in_driver() {
@@ -731,20 +732,31 @@ bool statement::executing() const noexcept {
     return s_ && s_->executing.load();
 }
 
-void canceller::operator()() const noexcept {
+namespace {
+
+/// SQLCancel for call number `call` of `s` (0: the one in the driver now),
+/// repeated until that call has returned; never for a later call.
+void cancel_call(statement_state& s, std::uint64_t call) noexcept {
     try {
         {
-            std::lock_guard lock(s->call_mutex);
-            if (!s->in_call) return;
-            SQLCancel(s->stmt);
+            std::lock_guard lock(s.call_mutex);
+            if (!s.in_call || (call != 0 && call != s.calls)) return;
+            call = s.calls;
+            SQLCancel(s.stmt);
         }
         auto timer =
             std::make_shared<asio::steady_timer>(detail::this_io(), std::chrono::milliseconds(20));
-        timer->async_wait([keep = s->shared_from_this(), timer](std::error_code ec) {
-            if (!ec) canceller{keep.get()}();
+        timer->async_wait([keep = s.shared_from_this(), timer, call](std::error_code ec) {
+            if (!ec) cancel_call(*keep, call);
         });
     } catch (...) {  // out of memory: the call is waited for instead
     }
+}
+
+}  // namespace
+
+void canceller::operator()() const noexcept {
+    cancel_call(*s, 0);
 }
 
 }  // namespace coronet::odbc

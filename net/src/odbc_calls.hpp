@@ -71,6 +71,7 @@ struct statement_state : std::enable_shared_from_this<statement_state> {
     // A call in the driver that SQLCancel may cut short (see canceller).
     std::mutex call_mutex;
     bool in_call = false;
+    std::uint64_t calls = 0;  ///< calls that entered the driver so far
     std::atomic<bool> executing{false};
 
     statement_state() = default;

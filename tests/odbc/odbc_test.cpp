@@ -205,6 +205,28 @@ TEST_P(OdbcTest, CountsTheRowsAStatementAffected) {
     }());
 }
 
+TEST_P(OdbcTest, ExecuteAndQueryKeepTheirStatementsPrepared) {
+    run([&]() -> task<void> {
+        auto db = co_await open_with_table();
+        const std::string insert = "INSERT INTO " + table_ + " (id, name) VALUES (?, ?)";
+        const std::string select = "SELECT name FROM " + table_ + " WHERE id = ?";
+        EXPECT_EQ(co_await db.execute(insert, 1, "one"), 1);
+        EXPECT_EQ(co_await db.execute(insert, 2, "two"), 1);
+        EXPECT_EQ((co_await db.query(select, 2)).at(0).get<std::string>(0), "two");
+        EXPECT_EQ((co_await db.query(select, 1)).at(0).get<std::string>(0), "one");
+        EXPECT_TRUE((co_await db.query(select, 3)).empty());
+        // A kept statement forgets the last call's parameters.
+        try {
+            co_await db.execute(insert, 3);
+            ADD_FAILURE() << "executed with a parameter left from the last call";
+        } catch (const odbc::error& e) {
+            EXPECT_EQ(e.sqlstate(), "07002");
+        }
+        EXPECT_EQ((co_await db.query("SELECT count(*) FROM " + table_)).at(0).get<std::int64_t>(0),
+                  2);
+    }());
+}
+
 TEST_P(OdbcTest, CommitsAndRollsBackTransactions) {
     run([&]() -> task<void> {
         auto db = co_await open_with_table();
@@ -472,7 +494,7 @@ TEST(OdbcPostgresqlTest, AStoppedServerGivesClearErrorsAndThePoolRecovers) {
         EXPECT_TRUE(e.connection_lost()) << e.what();
     }
 
-    ASSERT_EQ(std::system((cluster + "start " + dir).c_str()), 0);
+    ASSERT_EQ(std::system((cluster + "resume " + dir).c_str()), 0);
     EXPECT_EQ(rt.sync_wait(one_query()), 9);
     EXPECT_EQ(pool.size(), 1u);
 }

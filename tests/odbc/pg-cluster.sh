@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the ODBC tests.
 #
-#   pg-cluster.sh start <dir>   initdb in <dir>/data (first time) and start a
-#                               server listening only on a Unix socket in <dir>
-#   pg-cluster.sh halt <dir>    stop the server, keep its data (start resumes it)
+#   pg-cluster.sh start <dir>   a new cluster: initdb in <dir>/data (a server
+#                               left there by an earlier run is stopped and its
+#                               data removed) and start a server listening only
+#                               on a Unix socket in <dir>
+#   pg-cluster.sh halt <dir>    stop the server, keep its data
+#   pg-cluster.sh resume <dir>  start the halted server again
 #   pg-cluster.sh stop <dir>    stop the server and remove <dir>
 #
 # Run as root, the server runs as the unprivileged user "postgres" (created by
@@ -12,7 +15,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start|halt|stop <dir>" >&2
+    echo "usage: $0 start|halt|resume|stop <dir>" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
@@ -54,6 +57,24 @@ as_owner() {
 
 pg_ctl=$(find_bin pg_ctl)
 
+# Starts the server of <dir>/data.
+run_server() {
+    # listen_addresses='': no TCP at all; the socket lives in <dir>.
+    as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off" start >/dev/null || {
+        cat "$dir/server.log" >&2
+        exit 1
+    }
+}
+
+# Stops the server of <dir>/data if one runs, and removes <dir>.
+remove_cluster() {
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_owner "$pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+
 case $cmd in
 start)
     # A Unix socket path is limited to 107 bytes.
@@ -62,30 +83,25 @@ start)
         echo "pg-cluster.sh: $socket is too long for a Unix socket" >&2
         exit 1
     fi
+    initdb=$(find_bin initdb)
+    remove_cluster
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
-    if [ ! -f "$dir/data/PG_VERSION" ]; then
-        as_owner "$(find_bin initdb)" -D "$dir/data" -U postgres --auth=trust \
-            --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 || {
-            cat "$dir/initdb.log" >&2
-            exit 1
-        }
-    fi
-    # listen_addresses='': no TCP at all; the socket lives in <dir>.
-    as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off" start >/dev/null || {
-        cat "$dir/server.log" >&2
+    as_owner "$initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
+        >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
         exit 1
     }
+    run_server
     ;;
 halt)
     as_owner "$pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
+resume)
+    run_server
+    ;;
 stop)
-    if [ -f "$dir/data/postmaster.pid" ]; then
-        as_owner "$pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
-    fi
-    rm -rf "$dir"
+    remove_cluster
     ;;
 *)
     usage

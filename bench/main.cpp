@@ -335,6 +335,20 @@ const std::vector<workload>& workloads() {
                     .measure = plain_odbc_pool_queries,
                     .target_ratio = 1}},
          .metrics = {{.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
+        {.name = "odbc_mixed_queries",
+         .unit = "queries/s",
+         .lower_is_better = false,
+         .n_full = 5'000,
+         .n_quick = 300,
+         .coronet = odbc_mixed_queries<io_mode::adaptive>,
+         .peers = other_modes({odbc_mixed_queries<io_mode::always_sync>, 0.95},
+                              {odbc_mixed_queries<io_mode::always_async>, 0}),
+         .metrics =
+             {{.metric = "fast_p99",
+               .unit = "us",
+               .lower_is_better = true,
+               .targets = {{.system = "always_async", .measure = nullptr, .target_ratio = 0.8}}},
+              {.metric = "inline_share", .unit = "% inline", .lower_is_better = false}}},
     };
     return all;
 }

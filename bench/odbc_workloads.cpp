@@ -16,7 +16,9 @@
 #include <sqlext.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -156,6 +158,26 @@ void report_inline_share(const runtime& rt) {
     report_metric("inline_share", all > 0 ? 100.0 * c.inline_completions / all : 0);
 }
 
+/// Opens `count` connections of `pool` before the clock starts, as the peers'
+/// connection is.
+void open_connections(runtime& rt, odbc::pool& pool, std::size_t count) {
+    rt.sync_wait([&]() -> task<void> {
+        std::vector<odbc::pooled_connection> held;
+        for (std::size_t i = 0; i < count; ++i) held.push_back(std::move(*co_await pool.acquire()));
+    }());
+}
+
+/// Runs `client(k)` for each k < `clients` as a coroutine of `rt`; the sum of
+/// what they return.
+template <class Client>
+std::uint64_t run_clients(runtime& rt, std::uint64_t clients, Client client) {
+    std::vector<join_handle<std::uint64_t>> handles;
+    for (std::uint64_t k = 0; k < clients; ++k) handles.push_back(rt.spawn(client, k));
+    std::uint64_t sum = 0;
+    for (auto& h : handles) sum += h.wait();
+    return sum;
+}
+
 }  // namespace
 
 double coronet_odbc_small_queries(std::uint64_t n) {
@@ -191,27 +213,18 @@ double coronet_odbc_pool(std::uint64_t n) {
     o.shards = 2;
     runtime rt(o);
     odbc::pool pool(db.connection_string(), {.max_size = 8, .connect = {}});
-    // Open the pool's connections before the clock starts, as the peer's is.
-    rt.sync_wait([&]() -> task<void> {
-        std::vector<odbc::pooled_connection> held;
-        for (int i = 0; i < 8; ++i) held.push_back(std::move(*co_await pool.acquire()));
-    }());
+    open_connections(rt, pool, 8);
     auto start = clock::now();
-    std::vector<join_handle<std::uint64_t>> handles;
-    for (std::uint64_t k = 0; k < clients; ++k)
-        handles.push_back(rt.spawn(
-            [&pool, n](std::uint64_t first) -> task<std::uint64_t> {
-                std::uint64_t found = 0;
-                for (std::uint64_t i = first; i < n; i += clients) {
-                    auto c = co_await pool.acquire();
-                    auto rows = co_await (*c)->query(range_sum, range_start(i), range_start(i));
-                    found += rows.at(0).get<std::int64_t>(0).value_or(0) == range;
-                }
-                co_return found;
-            },
-            k));
-    std::uint64_t found = 0;
-    for (auto& h : handles) found += h.wait();
+    std::uint64_t found =
+        run_clients(rt, clients, [&pool, n](std::uint64_t first) -> task<std::uint64_t> {
+            std::uint64_t found = 0;
+            for (std::uint64_t i = first; i < n; i += clients) {
+                auto c = co_await pool.acquire();
+                auto rows = co_await (*c)->query(range_sum, range_start(i), range_start(i));
+                found += rows.at(0).get<std::int64_t>(0).value_or(0) == range;
+            }
+            co_return found;
+        });
     double rate = static_cast<double>(n) / seconds_since(start);
     if (found != n) throw failure("a range sum counted the wrong rows");
     report_inline_share(rt);
@@ -220,6 +233,49 @@ double coronet_odbc_pool(std::uint64_t n) {
 
 double plain_odbc_pool_queries(std::uint64_t n) {
     return plain_loop(range_sum, n, range_start);
+}
+
+double odbc_mixed_queries(io_mode mode, std::uint64_t n) {
+    constexpr std::uint64_t clients = 16;
+    constexpr const char* slow_report =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) "
+        "SELECT count(*) FROM c";
+    item_database db;
+    runtime_options o;
+    o.shards = 1;
+    o.io = mode;
+    runtime rt(o);
+    odbc::pool pool(db.connection_string(), {.max_size = clients, .connect = {}});
+    open_connections(rt, pool, clients);
+    std::vector<std::vector<double>> latencies(clients);
+    auto start = clock::now();
+    std::uint64_t found = run_clients(
+        rt, clients,
+        [&pool, &latencies, n, slow_report](std::uint64_t first) -> task<std::uint64_t> {
+            std::uint64_t found = 0;
+            for (std::uint64_t i = first; i < n; i += clients) {
+                auto c = co_await pool.acquire();
+                if (i % 10 == 9) {
+                    co_await (*c)->query(slow_report);
+                    ++found;
+                    continue;
+                }
+                auto t0 = clock::now();
+                auto rows = co_await (*c)->query(lookup, lookup_key(i));
+                latencies[first].push_back(
+                    std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+                found += rows.size() == 1;
+            }
+            co_return found;
+        });
+    double rate = static_cast<double>(n) / seconds_since(start);
+    if (found != n) throw failure("a lookup found no row");
+    std::vector<double> all;
+    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+    std::sort(all.begin(), all.end());
+    report_metric("fast_p99", all.empty() ? 0 : all[all.size() * 99 / 100]);
+    report_inline_share(rt);
+    return rate;
 }
 
 }  // namespace coronet::bench

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <coronet/runtime/io_policy.hpp>
+
 #include <cstdint>
 
 /// The ODBC workloads (odbc_workloads.cpp), on a SQLite database that each
@@ -18,5 +20,16 @@ double plain_odbc_small_queries(std::uint64_t n);
 double coronet_odbc_pool(std::uint64_t n);
 /// The same queries with plain ODBC calls, one connection, on this thread.
 double plain_odbc_pool_queries(std::uint64_t n);
+
+/// `n` queries by 16 coroutines on one shard sharing a pool of 16
+/// connections, the dispatcher in `mode`: 90% lookups by key, 10% a slow
+/// report (20,000 rows counted): queries/s. Reports `fast_p99`, the 99th
+/// percentile of the lookups' latency in us, and `inline_share`.
+double odbc_mixed_queries(io_mode mode, std::uint64_t n);
+
+template <io_mode Mode>
+double odbc_mixed_queries(std::uint64_t n) {
+    return odbc_mixed_queries(Mode, n);
+}
 
 }  // namespace coronet::bench

@@ -3,9 +3,11 @@
 
 #include <stdlib.h>
 
-#include <atomic>
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -115,6 +117,38 @@ TEST_P(OdbcTest, ConnectsAndHidesThePasswordFromTheDataSource) {
         co_await db.close();
         EXPECT_FALSE(db.is_open());
     }());
+}
+
+TEST_P(OdbcTest, ConnectsByDataSourceName) {
+    // A user DSN in an odbc.ini of our own (unixODBC reads $ODBCINI), with
+    // the settings of the connection string.
+    std::string tmpl = (std::filesystem::temp_directory_path() / "coronet-dsn-XXXXXX");
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    std::filesystem::path ini = std::filesystem::path(tmpl) / "odbc.ini";
+    {
+        std::ofstream out(ini);
+        out << "[coronet_test]\n";
+        std::string cs = db_.connection_string;
+        for (std::size_t at = 0; at < cs.size();) {
+            std::size_t end = std::min(cs.find(';', at), cs.size());
+            if (end > at) out << cs.substr(at, end - at) << "\n";
+            at = end + 1;
+        }
+    }
+    ASSERT_EQ(::setenv("ODBCINI", ini.c_str(), 1), 0);
+    run([&]() -> task<void> {
+        auto db = co_await odbc::connection::open("coronet_test");
+        EXPECT_EQ(db.data_source(), "DSN=coronet_test;");
+        EXPECT_EQ((co_await db.query("SELECT 7")).at(0).get<std::int64_t>(0), 7);
+        try {
+            co_await odbc::connection::open("coronet_no_such_dsn");
+            ADD_FAILURE() << "connected to a DSN that does not exist";
+        } catch (const odbc::error& e) {
+            EXPECT_EQ(e.sqlstate(), "IM002") << e.what();  // data source not found
+        }
+    }());
+    ::unsetenv("ODBCINI");
+    std::filesystem::remove_all(tmpl);
 }
 
 TEST_P(OdbcTest, ConnectingToAMissingDriverThrowsItsSqlstate) {

@@ -141,59 +141,80 @@ TEST_F(SleepTest, ASleepCutShortByATimeoutEndsEarly) {
 
 TEST_F(SleepTest, ManySleepersWakeInDeadlineOrderAndNeverEarly) {
     constexpr int n = 3000;
-    auto [order, early] = run([]() -> task<std::pair<std::vector<int>, int>> {
-        std::vector<int> order;  // every sleeper runs on this shard
+    struct woken {
+        std::vector<int> in_time;  // ranks of sleepers that slept before their deadline
+        int late = 0;              // sleepers that began after their deadline
         int early = 0;
-        auto base = clock_type::now() + 5ms;
+    };
+    auto w = run([]() -> task<woken> {
+        woken w;  // every sleeper runs on this shard
+        auto base = clock_type::now() + 50ms;
         std::vector<coronet::join_handle<void>> sleepers;
         for (int i = 0; i < n; ++i) {
             // Distinct deadlines in a scrambled order, 10 us apart.
             int rank = static_cast<int>((i * 7919L) % n);
             auto deadline = base + rank * 10us;
-            sleepers.push_back(coronet::spawn([&order, &early, rank, deadline]() -> task<void> {
+            sleepers.push_back(coronet::spawn([&w, rank, deadline]() -> task<void> {
+                // One that starts after its deadline (a slow machine) rightly
+                // wakes after the ones already due: only the others have an order.
+                bool in_time = clock_type::now() < deadline;
                 co_await coronet::sleep_until(deadline);
-                if (clock_type::now() < deadline) ++early;
-                order.push_back(rank);
+                if (clock_type::now() < deadline) ++w.early;
+                if (in_time)
+                    w.in_time.push_back(rank);
+                else
+                    ++w.late;
             }));
         }
         for (auto& s : sleepers) co_await s.join();
-        co_return std::pair{order, early};
+        co_return w;
     }());
-    ASSERT_EQ(order.size(), static_cast<std::size_t>(n));
-    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
-    EXPECT_EQ(early, 0);
+    EXPECT_EQ(w.in_time.size() + static_cast<std::size_t>(w.late), static_cast<std::size_t>(n));
+    EXPECT_GE(w.in_time.size(), static_cast<std::size_t>(n / 2));
+    EXPECT_TRUE(std::is_sorted(w.in_time.begin(), w.in_time.end()));
+    EXPECT_EQ(w.early, 0);
 }
 
 TEST_F(SleepTest, TerminatedSleepersLeaveTheOthersToWakeInOrder) {
     constexpr int n = 1000;
-    auto [order, terminated] = run([]() -> task<std::pair<std::vector<int>, int>> {
-        std::vector<int> order;
-        auto base = clock_type::now() + 20ms;
+    struct woken {
+        std::vector<int> in_time;  // as in the test above
+        int late = 0;
+        int terminated = 0;
+    };
+    auto w = run([]() -> task<woken> {
+        woken w;
+        auto base = clock_type::now() + 50ms;
         std::vector<coronet::join_handle<void>> sleepers;
         for (int i = 0; i < n; ++i) {
             int rank = static_cast<int>((i * 613L) % n);
             sleepers.push_back(
-                coronet::spawn([&order, rank, deadline = base + rank * 20us]() -> task<void> {
+                coronet::spawn([&w, rank, deadline = base + rank * 20us]() -> task<void> {
+                    bool in_time = clock_type::now() < deadline;
                     co_await coronet::sleep_until(deadline);
-                    order.push_back(rank);
+                    if (in_time)
+                        w.in_time.push_back(rank);
+                    else
+                        ++w.late;
                 }));
         }
-        // Every third one goes before its deadline: taken out of the middle
-        // of the shard's timers, not only from the front.
+        // Let them all go to sleep, then terminate every third: taken out of
+        // the middle of the shard's timers, not only from the front.
+        co_await coronet::yield();
         for (int i = 0; i < n; i += 3) sleepers[static_cast<std::size_t>(i)].terminate();
-        int terminated = 0;
         for (auto& s : sleepers) {
             try {
                 co_await s.join();
             } catch (const coronet::terminated&) {
-                ++terminated;
+                ++w.terminated;
             }
         }
-        co_return std::pair{order, terminated};
+        co_return w;
     }());
-    EXPECT_EQ(terminated, (n + 2) / 3);
-    EXPECT_EQ(order.size(), static_cast<std::size_t>(n - (n + 2) / 3));
-    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+    EXPECT_EQ(w.terminated, (n + 2) / 3);
+    EXPECT_EQ(w.in_time.size() + static_cast<std::size_t>(w.late),
+              static_cast<std::size_t>(n - (n + 2) / 3));
+    EXPECT_TRUE(std::is_sorted(w.in_time.begin(), w.in_time.end()));
 }
 
 }  // namespace

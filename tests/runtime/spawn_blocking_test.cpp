@@ -292,11 +292,11 @@ TEST_F(SpawnBlockingTest, TerminatingTheCallerWaitsForARunningCallAndDropsItsRes
 
 TEST_F(SpawnBlockingTest, ManyCallersOnBothShardsStress) {
     coronet::runtime rt(with_pool(4));
-    const int per_caller = coronet::testing::rounds(2'000, 200);
+    constexpr int per_caller = coronet::testing::rounds(2'000, 200);
     constexpr int callers = 16;
     std::vector<coronet::join_handle<long>> handles;
     for (int c = 0; c < callers; ++c) {
-        handles.push_back(rt.spawn_on(c % 2, [per_caller]() -> task<long> {
+        handles.push_back(rt.spawn_on(c % 2, []() -> task<long> {
             long sum = 0;
             for (int i = 0; i < per_caller; ++i)
                 sum += co_await coronet::spawn_blocking([i] { return i; });

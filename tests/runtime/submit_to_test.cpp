@@ -188,11 +188,11 @@ TEST_F(SubmitToTest, ATimedOutCallCancelsTheRemoteWork) {
 }
 
 TEST_F(SubmitToTest, RoundTripsFromEveryShardStress) {
-    const int trips = coronet::testing::rounds(100'000, 5'000);
+    constexpr int trips = coronet::testing::rounds(100'000, 5'000);
     constexpr int callers = 8;
     std::vector<coronet::join_handle<long>> handles;
     for (int i = 0; i < callers; ++i) {
-        handles.push_back(rt_.spawn_on(i % 2, [trips]() -> task<long> {
+        handles.push_back(rt_.spawn_on(i % 2, []() -> task<long> {
             const unsigned here = coronet::this_shard();
             const unsigned other = 1 - here;
             long sum = 0;

@@ -692,21 +692,31 @@ statement& statement::bind(std::size_t index, value v) {
 // The calls are built into locals before they are awaited: GCC 12 mishandles
 // temporaries with non-trivial captures inside a co_await expression.
 
+/// The connection of statement `s`; 08003 once it was closed (the driver
+/// manager freed the statement with it).
+connection_state& connection_of(const std::shared_ptr<statement_state>& s) {
+    if (!s) throw error("HY010", 0, "the statement is empty (moved from)", "statement");
+    if (s->conn->dbc == SQL_NULL_HDBC)
+        throw error("08003", 0, "the statement's connection was closed", s->sql);
+    return *s->conn;
+}
+
 task<std::int64_t> statement::run() {
     auto executed = call(
-        *s_->conn, s_->key, [s = s_.get()] { return execute_now(*s); }, canceller{s_.get()});
+        connection_of(s_), s_->key, [s = s_.get()] { return execute_now(*s); },
+        canceller{s_.get()});
     co_return co_await std::move(executed);
 }
 
 task<std::optional<row>> statement::fetch() {
     auto fetched = call(
-        *s_->conn, s_->key, [s = s_.get()] { return fetch_now(*s); }, canceller{s_.get()});
+        connection_of(s_), s_->key, [s = s_.get()] { return fetch_now(*s); }, canceller{s_.get()});
     co_return co_await std::move(fetched);
 }
 
 task<std::vector<row>> statement::fetch_all() {
     auto fetched = call(
-        *s_->conn, s_->key,
+        connection_of(s_), s_->key,
         [s = s_.get()] {
             std::vector<row> rows;
             while (auto r = fetch_now(*s)) rows.push_back(std::move(*r));

@@ -78,7 +78,9 @@ struct statement_state : std::enable_shared_from_this<statement_state> {
     statement_state(const statement_state&) = delete;
     statement_state& operator=(const statement_state&) = delete;
     ~statement_state() {
-        if (stmt != SQL_NULL_HSTMT) SQLFreeHandle(SQL_HANDLE_STMT, stmt);
+        // SQLDisconnect frees the statements of its connection.
+        if (stmt != SQL_NULL_HSTMT && conn->dbc != SQL_NULL_HDBC)
+            SQLFreeHandle(SQL_HANDLE_STMT, stmt);
     }
 };
 

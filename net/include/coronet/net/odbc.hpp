@@ -133,7 +133,8 @@ struct statement_state;
 /// `execute` or `fetch` runs on the blocking pool cancels the call with
 /// `SQLCancel` (repeated until the driver gives up the call); an inline call
 /// runs to its end. Thread safety: one coroutine at a time; the statement may
-/// move between shards. It must not outlive its connection.
+/// move between shards, and it keeps its connection's handle open (not the
+/// connection itself: a closed connection's statements fail).
 ///
 ///     auto insert = co_await db.prepare("INSERT INTO t(id, name) VALUES (?, ?)");
 ///     co_await insert.execute(1, "one");
@@ -310,8 +311,10 @@ private:
 /// the queue. Thread safety: any shard; the pool must outlive its connections.
 ///
 ///     coronet::odbc::pool db("DRIVER=SQLite3;Database=app.db", {.max_size = 4});
-///     if (auto c = co_await db.acquire(std::chrono::seconds(5)))
+///     if (auto c = co_await db.acquire(std::chrono::seconds(5))) {
 ///         auto rows = co_await (*c)->query("SELECT name FROM t WHERE id = ?", 1);
+///         show(rows);
+///     }  // the connection goes back to the pool here
 class pool {
 public:
     explicit pool(std::string target, pool_options options = {});

@@ -114,8 +114,21 @@ TEST_P(OdbcTest, ConnectsAndHidesThePasswordFromTheDataSource) {
         auto rows = co_await db.query("SELECT 1 + 1");
         CO_ASSERT_TRUE(rows.size() == 1u);
         EXPECT_EQ(rows[0].get<std::int64_t>(0), 2);
+        auto kept = co_await db.prepare("SELECT 2");
         co_await db.close();
         EXPECT_FALSE(db.is_open());
+        try {
+            co_await kept.execute();
+            ADD_FAILURE() << "executed a statement of a closed connection";
+        } catch (const odbc::error& e) {
+            EXPECT_EQ(e.sqlstate(), "08003") << e.what();
+        }
+        try {
+            co_await db.prepare("SELECT 3");
+            ADD_FAILURE() << "prepared on a closed connection";
+        } catch (const odbc::error& e) {
+            EXPECT_EQ(e.sqlstate(), "08003") << e.what();
+        }
     }());
 }
 

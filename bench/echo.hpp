@@ -9,7 +9,7 @@ namespace coronet::bench {
 
 /// The size of every request and of its echo.
 inline constexpr std::size_t echo_message_bytes = 1024;
-/// ... but on a streaming connection.
+/// The size of every message on a streaming connection.
 inline constexpr std::size_t stream_message_bytes = 256 * 1024;
 
 /// The echo servers. The C++ ones run in a child forked from the measuring

@@ -1,6 +1,8 @@
 #include <coronet/runtime/call_blocking.hpp>
+#include <coronet_probes.hpp>
 #include <coronet_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -134,6 +136,37 @@ TEST(CallBlockingTest, AStalledInlineCallOffloadsItsKeyOnOtherShardsWhileItRuns)
     EXPECT_EQ(on_shard_1, 0);
     EXPECT_EQ(rt.io_stats(io_op::other, 1).offloads, 1u);
     EXPECT_EQ(rt.io_stats(io_op::other, 1).inline_completions, 0u);
+}
+
+TEST(CallBlockingTest, TerminatingTheCallerInterruptsARunningCall) {
+    coronet::runtime rt(one_shard(coronet::io_mode::always_async));
+    coronet::testing::gate started, released;
+    std::atomic<int> interrupts{0};
+    auto caller = rt.spawn([&]() -> task<void> {
+        co_await coronet::call_blocking(
+            io_op::other, "interruptible",
+            [&] {
+                started.open();
+                EXPECT_TRUE(released.wait());  // until the interrupt, or 10 s
+            },
+            [&]() noexcept {
+                interrupts.fetch_add(1);
+                released.open();
+            });
+    });
+    ASSERT_TRUE(started.wait());  // the call runs on the pool
+    caller.terminate();
+    EXPECT_THROW(caller.wait(), coronet::terminated);
+    EXPECT_EQ(interrupts.load(), 1);
+}
+
+TEST(CallBlockingTest, AnInterruptIsNotCalledForACallThatCompletes) {
+    coronet::runtime rt(one_shard(coronet::io_mode::always_async));
+    std::atomic<int> interrupts{0};
+    int v = rt.sync_wait(coronet::call_blocking(
+        io_op::other, "completes", [] { return 7; }, [&]() noexcept { interrupts.fetch_add(1); }));
+    EXPECT_EQ(v, 7);
+    EXPECT_EQ(interrupts.load(), 0);
 }
 
 }  // namespace

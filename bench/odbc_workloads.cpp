@@ -251,7 +251,7 @@ double odbc_mixed_queries(io_mode mode, std::uint64_t n) {
     auto start = clock::now();
     std::uint64_t found = run_clients(
         rt, clients,
-        [&pool, &latencies, n, slow_report](std::uint64_t first) -> task<std::uint64_t> {
+        [&pool, &latencies, n](std::uint64_t first) -> task<std::uint64_t> {
             std::uint64_t found = 0;
             for (std::uint64_t i = first; i < n; i += clients) {
                 auto c = co_await pool.acquire();

@@ -650,7 +650,9 @@ workload companion_workload(const workload& w, const std::string& name, const me
 template <class Number>
 workload_results companion_results(const workload_results& res, Number number) {
     auto replace = [&](outcome o) {
-        o.value = o.value ? number(o) : std::nullopt;
+        bool ran = o.value.has_value();
+        o.value = ran ? number(o) : std::nullopt;
+        if (ran && !o.value) o.unavailable = true;  // ran, but has no such number: n/a
         return o;
     };
     workload_results m;

@@ -250,8 +250,7 @@ double odbc_mixed_queries(io_mode mode, std::uint64_t n) {
     std::vector<std::vector<double>> latencies(clients);
     auto start = clock::now();
     std::uint64_t found = run_clients(
-        rt, clients,
-        [&pool, &latencies, n](std::uint64_t first) -> task<std::uint64_t> {
+        rt, clients, [&pool, &latencies, n](std::uint64_t first) -> task<std::uint64_t> {
             std::uint64_t found = 0;
             for (std::uint64_t i = first; i < n; i += clients) {
                 auto c = co_await pool.acquire();

@@ -1,4 +1,5 @@
 #include "actors_params.hpp"
+#include "coronet_options.hpp"
 #include "measure.hpp"
 #include "workloads.hpp"
 
@@ -18,15 +19,6 @@
 // (coronet::self), written as a user would.
 namespace coronet::bench {
 namespace {
-
-runtime_options with_shards(unsigned shards) {
-    runtime_options o;
-    o.shards = shards;
-    // Senders that send a whole batch in one go and the mixed case's
-    // factorizer hold their shard on purpose: not a stall worth a warning.
-    o.stall_threshold = std::chrono::minutes(1);
-    return o;
-}
 
 /// An acknowledgement (one_way_mailbox, broadcast).
 struct ack {};

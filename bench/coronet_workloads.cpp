@@ -1,3 +1,4 @@
+#include "coronet_options.hpp"
 #include "measure.hpp"
 #include "workloads.hpp"
 
@@ -13,15 +14,6 @@
 
 namespace coronet::bench {
 namespace {
-
-runtime_options with_shards(unsigned shards) {
-    runtime_options o;
-    o.shards = shards;
-    // The drivers below spawn or wake a million coroutines in one go on
-    // purpose: that is not a stall worth a warning.
-    o.stall_threshold = std::chrono::minutes(1);
-    return o;
-}
 
 // Every counter below is touched by coroutines of one shard only.
 

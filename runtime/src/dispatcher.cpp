@@ -81,12 +81,13 @@ blocking_key_state& dispatcher::key(io_op op, std::string_view target) {
     return *it->second;
 }
 
-void dispatcher::watch_inline(blocking_key& key) noexcept {
+void dispatcher::begin_inline(blocking_key_state& key,
+                              std::chrono::steady_clock::time_point start) noexcept {
     if (!watchdog_started_) {
         watchdog_started_ = true;
         current_shard->core().start_watchdog();
     }
-    watch_.begin(key, inline_watch::clock::now());
+    watch_.begin(static_cast<blocking_key&>(key), start);
 }
 
 void dispatcher::record(io_op op, blocking_key_state& key, std::chrono::nanoseconds took,

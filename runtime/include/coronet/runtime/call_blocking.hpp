@@ -39,6 +39,7 @@ template <class Fn, class Interrupt>
     detail::blocking_key_state& key = d.key(op, target);
     if (d.run_inline(key, detail::ready_count())) {
         auto start = clock::now();
+        d.begin_inline(key, start);
         detail::call_outcome<R> out = detail::invoke_captured<R>(fn);
         d.record(op, key, clock::now() - start, true);
         if (d.completed_inline(op)) co_await yield();

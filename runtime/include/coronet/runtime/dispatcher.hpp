@@ -177,13 +177,14 @@ public:
 
     /// The state of the key (primitive, target), made on first use; stable.
     blocking_key_state& key(io_op op, std::string_view target);
-    /// Whether the next call of `key` runs inline, given `ready` coroutines
-    /// waiting. When it does, the watchdog watches it until `record`.
-    bool run_inline(blocking_key_state& key, std::uint32_t ready) noexcept {
-        if (!key.run_inline(mode_, ready, options_)) return false;
-        watch_inline(static_cast<blocking_key&>(key));
-        return true;
+    /// Whether the next call of `key` runs inline, given `ready` coroutines waiting.
+    bool run_inline(const blocking_key_state& key, std::uint32_t ready) const noexcept {
+        return key.run_inline(mode_, ready, options_);
     }
+    /// An inline call of `key` (from `key()`) begins at `start`: the watchdog
+    /// watches it until `record`.
+    void begin_inline(blocking_key_state& key,
+                      std::chrono::steady_clock::time_point start) noexcept;
     /// A call of `key` took `took`, inline or offloaded.
     void record(io_op op, blocking_key_state& key, std::chrono::nanoseconds took,
                 bool was_inline) noexcept;
@@ -195,8 +196,6 @@ public:
     inline_watch& watch() noexcept { return watch_; }
 
 private:
-    void watch_inline(blocking_key& key) noexcept;
-
     io_mode mode_;
     io_policy_options options_;
     std::uint32_t inline_this_turn_ = 0;

@@ -69,6 +69,21 @@ TEST(CallBlockingTest, ACallThatStallsTheShardOffloadsItsKeyAtOnce) {
     EXPECT_EQ(rt.io_stats(io_op::other).stalls, 1u);
 }
 
+TEST(CallBlockingTest, AKeyOffloadedByAnEarlyStallComesBackInline) {
+    coronet::runtime_options o = one_shard();
+    o.io_policy.inline_stall = 1ms;
+    coronet::runtime rt(o);
+    const int run = static_cast<int>(o.io_policy.inline_after);
+    // The first call is slow (a cold cache, a connect), the later ones fast.
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("warm", 1, [] { std::this_thread::sleep_for(3ms); })), 1);
+    ASSERT_EQ(rt.io_stats(io_op::other).stalls, 1u);
+    int on_shard = rt.sync_wait(calls_on_shard("warm", 4 * run, [] {}));
+    EXPECT_GE(on_shard, 2 * run) << "the key must come back after a run of fast calls";
+    auto c = rt.io_stats(io_op::other);
+    EXPECT_EQ(c.mode_switches, 2u);
+    EXPECT_EQ(rt.sync_wait(calls_on_shard("warm", 100, [] {})), 100);
+}
+
 TEST(CallBlockingTest, AlwaysAsyncOffloadsEveryCall) {
     coronet::runtime rt(one_shard(coronet::io_mode::always_async));
     EXPECT_EQ(rt.sync_wait(calls_on_shard("fast", 10, [] {})), 0);

@@ -71,6 +71,66 @@ TEST(BlockingKeyStateTest, AStallOffloadsAtOnce) {
     EXPECT_GE(key.mean(), 50ms);
 }
 
+/// Records `took` until the key is inline again (at most `limit` samples); the
+/// samples it took.
+int samples_until_inline(blocking_key_state& key, std::chrono::nanoseconds took,
+                         int limit = 100000) {
+    int samples = 0;
+    while (!key.is_inline() && samples < limit) {
+        key.record(took, defaults);
+        ++samples;
+    }
+    return samples;
+}
+
+TEST(BlockingKeyStateTest, OneStallCostsARunOfFastCallsNotTheRestOfTheRun) {
+    blocking_key_state key;
+    key.force_offload(200ms);  // the first call of the run warmed a cold cache
+    EXPECT_EQ(samples_until_inline(key, 10us), static_cast<int>(defaults.inline_after));
+    for (int i = 0; i < 1000; ++i) EXPECT_FALSE(key.record(10us, defaults));
+    EXPECT_TRUE(key.is_inline());
+    EXPECT_LT(key.mean(), 50us);
+}
+
+TEST(BlockingKeyStateTest, ARareSlowCallOffloadedDelaysTheReturnALittle) {
+    blocking_key_state key;
+    key.force_offload(10ms);
+    int samples = 0;
+    while (!key.is_inline() && samples < 100000) {
+        key.record(++samples % 50 == 0 ? 5ms : 10us, defaults);
+    }
+    EXPECT_TRUE(key.is_inline());
+    EXPECT_LE(samples, 200);
+}
+
+TEST(BlockingKeyStateTest, AKeySlowOneCallInFourStaysOffloaded) {
+    blocking_key_state key;
+    for (int i = 0; i < 3; ++i) key.record(2ms, defaults);
+    ASSERT_FALSE(key.is_inline());
+    for (int i = 0; i < 10000; ++i) key.record(i % 4 == 0 ? 2ms : 10us, defaults);
+    EXPECT_FALSE(key.is_inline());
+}
+
+TEST(BlockingKeyStateTest, AKeyThatKeepsStallingWaitsLongerAndALongStayInlineShortensItAgain) {
+    blocking_key_state key;
+    const int run = static_cast<int>(defaults.inline_after);
+    key.force_offload(10ms);
+    EXPECT_EQ(samples_until_inline(key, 10us), run);
+    key.force_offload(10ms);  // at once again
+    EXPECT_EQ(samples_until_inline(key, 10us), 2 * run);
+    key.force_offload(10ms);
+    EXPECT_EQ(samples_until_inline(key, 10us), 4 * run);
+    for (int i = 0; i < 8 * run; ++i) key.record(10us, defaults);  // a long stay inline
+    key.force_offload(10ms);
+    EXPECT_EQ(samples_until_inline(key, 10us), 4 * run);
+    for (int i = 0; i < 100; ++i) {
+        key.force_offload(10ms);
+        samples_until_inline(key, 10us);
+    }
+    key.force_offload(10ms);
+    EXPECT_EQ(samples_until_inline(key, 10us), 32 * run) << "the run stops growing";
+}
+
 TEST(SpeculationTest, TriesFirstWhileAttemptsHit) {
     speculation s;
     for (int i = 0; i < 100; ++i) {

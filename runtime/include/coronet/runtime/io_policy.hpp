@@ -25,8 +25,15 @@ struct io_policy_options {
 
     /// Blocking calls: a key whose mean latency rises above this is offloaded.
     std::chrono::nanoseconds offload_above = std::chrono::milliseconds(1);
-    /// An offloaded key comes back inline once its mean falls below this.
+    /// An offloaded key comes back inline after a run of calls faster than
+    /// this...
     std::chrono::nanoseconds inline_below = std::chrono::microseconds(50);
+    /// ...this long: each fast call counts one, each slower one takes back
+    /// eight, so a rare slow call (the machine was busy) delays the return a
+    /// little and a key slow one call in nine or more stays offloaded. Each
+    /// time a key moves to the pool again soon after its return, the run it
+    /// needs doubles (up to 32 times); a long stay inline halves it again.
+    std::uint32_t inline_after = 128;
     /// An inline call that runs longer than this has stalled its shard: its key
     /// is offloaded at once.
     std::chrono::nanoseconds inline_stall = std::chrono::milliseconds(5);
@@ -68,10 +75,15 @@ private:
 };
 
 /// Inline or offloaded, for one blocking-call key (primitive and target).
-/// A pure state machine over latency samples: the mean moves fast (weight
-/// 1/4) while inline, so a slow key is offloaded within a few calls, and slowly
-/// (weight 1/64) while offloaded, so it comes back only after a long run of
-/// fast calls. The two thresholds give hysteresis: the mode does not flap.
+/// A pure state machine over latency samples. Inline, the mean latency moves
+/// fast (weight 1/4), so a slow key is offloaded within a few calls, and a
+/// call that stalls the shard offloads it at once. Offloaded, the key comes
+/// back after a run of fast calls (`inline_after`, see io_policy_options),
+/// not when its mean has forgotten the slow ones: one stall early in a long
+/// run of fast calls (a cold cache, a busy machine) costs a few hundred
+/// offloaded calls, not the rest of the run. The two thresholds give
+/// hysteresis, and the growing run after repeated returns keeps a key that
+/// stalls now and then mostly offloaded: the mode does not flap.
 class blocking_key_state {
 public:
     /// Decide for the next call: true to run it inline on the shard.
@@ -86,21 +98,34 @@ public:
     bool record(std::chrono::nanoseconds took, const io_policy_options& o) noexcept {
         double sample = static_cast<double>(took.count());
         mean_ += (sample - mean_) * (inline_ ? 0.25 : 1.0 / 64);
-        if (inline_ && mean_ > static_cast<double>(o.offload_above.count())) {
-            inline_ = false;
-            return true;
+        if (inline_) {
+            if (mean_ > static_cast<double>(o.offload_above.count())) {
+                offload();
+                return true;
+            }
+            if (backoff_ > 0 && ++inline_calls_ >= o.inline_after << backoff_) {
+                --backoff_;  // a long stay inline: the next return comes sooner
+                inline_calls_ = 0;
+            }
+            return false;
         }
-        if (!inline_ && mean_ < static_cast<double>(o.inline_below.count())) {
-            inline_ = true;
-            return true;
+        if (took >= o.inline_below) {
+            fast_run_ = fast_run_ > slow_weight ? fast_run_ - slow_weight : 0;
+            return false;
         }
-        return false;
+        if (++fast_run_ < o.inline_after << (backoff_ > 0 ? backoff_ - 1 : 0)) return false;
+        inline_ = true;
+        mean_ = sample;  // the slow calls that offloaded it are the past
+        inline_calls_ = 0;
+        return true;
     }
     /// The watchdog saw an inline call of this key stall the shard.
     bool force_offload(std::chrono::nanoseconds running) noexcept {
         double r = static_cast<double>(running.count());
         if (r > mean_) mean_ = r;
-        return std::exchange(inline_, false);
+        if (!inline_) return false;
+        offload();
+        return true;
     }
     bool is_inline() const noexcept { return inline_; }
     std::chrono::nanoseconds mean() const noexcept {
@@ -108,8 +133,20 @@ public:
     }
 
 private:
+    static constexpr std::uint32_t slow_weight = 8;
+    static constexpr std::uint32_t max_backoff = 6;  // the run grows up to 2^5 times
+
+    void offload() noexcept {
+        inline_ = false;
+        fast_run_ = 0;
+        if (backoff_ < max_backoff) ++backoff_;
+    }
+
     double mean_ = 0;
     bool inline_ = true;
+    std::uint32_t backoff_ = 0;       // returns inline that ended soon, plus one while offloaded
+    std::uint32_t fast_run_ = 0;      // offloaded: the run of fast calls so far
+    std::uint32_t inline_calls_ = 0;  // inline: calls since the return or the last halving
 };
 
 }  // namespace detail

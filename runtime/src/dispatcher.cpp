@@ -70,9 +70,15 @@ io_counters io_counter_block::snapshot() const noexcept {
     return c;
 }
 
+dispatcher::dispatcher(io_mode mode, const io_policy_options& options) noexcept
+    : mode_(mode), options_(options) {
+    static std::atomic<std::uint64_t> made{0};
+    id_ = made.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 blocking_key_state& dispatcher::key(io_op op, std::string_view target) {
     auto& keys = keys_[static_cast<std::size_t>(op)];
-    auto it = keys.find(std::string(target));
+    auto it = keys.find(target);
     if (it == keys.end()) {
         it = keys.emplace(std::string(target), std::make_unique<blocking_key>()).first;
         it->second->op = op;

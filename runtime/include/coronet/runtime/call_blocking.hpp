@@ -7,6 +7,7 @@
 #include <coronet/runtime/yield.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -15,6 +16,101 @@
 #include <utility>
 
 namespace coronet {
+
+class blocking_target;
+
+namespace detail {
+inline blocking_key_state& key_of(blocking_target& target, dispatcher& d);
+}  // namespace detail
+
+/// The target of a blocking call (a device, a host name, a data source and
+/// statement) under its primitive, for a caller that calls it over and over:
+/// the dispatcher looks its name up once per shard instead of on every call.
+/// Thread safety: one caller at a time; it may move between shards.
+///
+///     coronet::blocking_target sync(coronet::io_op::file_sync, device_name);
+///     for (auto& f : files) co_await coronet::call_blocking(sync, [&] { return ::fsync(f); });
+class blocking_target {
+public:
+    blocking_target() = default;
+    blocking_target(io_op op, std::string name) : op_(op), name_(std::move(name)) {}
+
+    io_op op() const noexcept { return op_; }
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    friend detail::blocking_key_state& detail::key_of(blocking_target& target,
+                                                      detail::dispatcher& d);
+    io_op op_ = io_op::other;
+    std::string name_;
+    std::uint64_t dispatcher_ = 0;  // the id of the dispatcher `key_` belongs to
+    detail::blocking_key_state* key_ = nullptr;
+};
+
+namespace detail {
+
+/// The state of `target` in dispatcher `d`, looked up on the first call of
+/// the target on `d`'s shard.
+inline blocking_key_state& key_of(blocking_target& target, dispatcher& d) {
+    if (target.dispatcher_ != d.id()) {
+        target.key_ = &d.key(target.op_, target.name_);
+        target.dispatcher_ = d.id();
+    }
+    return *target.key_;
+}
+
+/// A target named by value, looked up on every call.
+struct named_target {
+    io_op op;
+    std::string name;
+};
+
+inline io_op op_of(const named_target& t) noexcept {
+    return t.op;
+}
+inline io_op op_of(const blocking_target* t) noexcept {
+    return t->op();
+}
+inline blocking_key_state& key_of(named_target& t, dispatcher& d) {
+    return d.key(t.op, t.name);
+}
+inline blocking_key_state& key_of(blocking_target* t, dispatcher& d) {
+    return key_of(*t, d);
+}
+
+/// call_blocking for a `named_target` or a `blocking_target*`.
+template <class Target, class Fn, class Interrupt>
+[[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking_on(Target target, Fn fn,
+                                                               Interrupt interrupt) {
+    using R = std::invoke_result_t<Fn&>;
+    using clock = std::chrono::steady_clock;
+    dispatcher& d = this_dispatcher();
+    blocking_key_state& key = key_of(target, d);
+    const io_op op = op_of(target);
+    if (d.run_inline(key, ready_count())) {
+        auto start = clock::now();
+        d.begin_inline(key, start);
+        call_outcome<R> out = invoke_captured<R>(fn);
+        d.record(op, key, clock::now() - start, true);
+        if (d.completed_inline(op)) co_await yield();
+        co_return out.get();
+    }
+    d.counters(op).offloads.add();
+    std::chrono::nanoseconds took{};
+    auto offloaded = spawn_blocking(
+        [&fn, &took] {
+            auto start = clock::now();
+            call_outcome<R> out = invoke_captured<R>(fn);
+            took = clock::now() - start;
+            return out;
+        },
+        std::move(interrupt));
+    call_outcome<R> out = co_await std::move(offloaded);
+    d.record(op, key, took, false);
+    co_return out.get();
+}
+
+}  // namespace detail
 
 /// Runs `fn()`, a call that can only block (open, fsync, name resolution, a
 /// database call), through the shard's dispatcher, keyed by `op` and `target`
@@ -33,31 +129,8 @@ namespace coronet {
 template <class Fn, class Interrupt>
 [[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(io_op op, std::string target, Fn fn,
                                                             Interrupt interrupt) {
-    using R = std::invoke_result_t<Fn&>;
-    using clock = std::chrono::steady_clock;
-    detail::dispatcher& d = detail::this_dispatcher();
-    detail::blocking_key_state& key = d.key(op, target);
-    if (d.run_inline(key, detail::ready_count())) {
-        auto start = clock::now();
-        d.begin_inline(key, start);
-        detail::call_outcome<R> out = detail::invoke_captured<R>(fn);
-        d.record(op, key, clock::now() - start, true);
-        if (d.completed_inline(op)) co_await yield();
-        co_return out.get();
-    }
-    d.counters(op).offloads.add();
-    std::chrono::nanoseconds took{};
-    auto offloaded = spawn_blocking(
-        [&fn, &took] {
-            auto start = clock::now();
-            detail::call_outcome<R> out = detail::invoke_captured<R>(fn);
-            took = clock::now() - start;
-            return out;
-        },
-        std::move(interrupt));
-    detail::call_outcome<R> out = co_await std::move(offloaded);
-    d.record(op, key, took, false);
-    co_return out.get();
+    return detail::call_blocking_on(detail::named_target{op, std::move(target)}, std::move(fn),
+                                    std::move(interrupt));
 }
 
 /// As above, without an interrupt: a call running on the pool when the caller
@@ -65,6 +138,14 @@ template <class Fn, class Interrupt>
 template <class Fn>
 [[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(io_op op, std::string target, Fn fn) {
     return call_blocking(op, std::move(target), std::move(fn), detail::no_interrupt{});
+}
+
+/// As above, for a `target` called over and over; `target` must outlive the
+/// call.
+template <class Fn, class Interrupt = detail::no_interrupt>
+[[nodiscard]] task<std::invoke_result_t<Fn&>> call_blocking(blocking_target& target, Fn fn,
+                                                            Interrupt interrupt = {}) {
+    return detail::call_blocking_on(&target, std::move(fn), std::move(interrupt));
 }
 
 }  // namespace coronet

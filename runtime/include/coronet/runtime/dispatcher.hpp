@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,9 +136,10 @@ private:
 /// from anywhere).
 class dispatcher {
 public:
-    dispatcher(io_mode mode, const io_policy_options& options) noexcept
-        : mode_(mode), options_(options) {}
+    dispatcher(io_mode mode, const io_policy_options& options) noexcept;
 
+    /// A number no other dispatcher of the process has had.
+    std::uint64_t id() const noexcept { return id_; }
     io_mode mode() const noexcept { return mode_; }
     const io_policy_options& options() const noexcept { return options_; }
     io_counter_block& counters(io_op op) noexcept {
@@ -196,13 +198,22 @@ public:
     inline_watch& watch() noexcept { return watch_; }
 
 private:
+    /// Hashes a key's target as std::string and std::string_view alike.
+    struct target_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+
+    std::uint64_t id_;
     io_mode mode_;
     io_policy_options options_;
     std::uint32_t inline_this_turn_ = 0;
     bool watchdog_started_ = false;
     inline_watch watch_;
     std::array<io_counter_block, static_cast<std::size_t>(io_op::count_)> counters_{};
-    std::unordered_map<std::string, std::unique_ptr<blocking_key>>
+    std::unordered_map<std::string, std::unique_ptr<blocking_key>, target_hash, std::equal_to<>>
         keys_[static_cast<std::size_t>(io_op::count_)];
 };
 

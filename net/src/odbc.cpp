@@ -593,8 +593,8 @@ task<statement> connection::prepare(std::string sql) {
     auto s = std::make_shared<statement_state>();
     s->conn = s_;
     s->sql = std::move(sql);
-    s->key = key_of(c, s->sql);
-    co_await call(c, s->key, [state = s.get()] {
+    s->target = blocking_target(io_op::odbc, key_of(c, s->sql));
+    co_await call(c, s->target, [state = s.get()] {
         SQLHDBC dbc = state->conn->dbc;
         check(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &state->stmt), SQL_HANDLE_DBC, dbc,
               "SQLAllocHandle");
@@ -703,20 +703,21 @@ connection_state& connection_of(const std::shared_ptr<statement_state>& s) {
 
 task<std::int64_t> statement::run() {
     auto executed = call(
-        connection_of(s_), s_->key, [s = s_.get()] { return execute_now(*s); },
+        connection_of(s_), s_->target, [s = s_.get()] { return execute_now(*s); },
         canceller{s_.get()});
     co_return co_await std::move(executed);
 }
 
 task<std::optional<row>> statement::fetch() {
     auto fetched = call(
-        connection_of(s_), s_->key, [s = s_.get()] { return fetch_now(*s); }, canceller{s_.get()});
+        connection_of(s_), s_->target, [s = s_.get()] { return fetch_now(*s); },
+        canceller{s_.get()});
     co_return co_await std::move(fetched);
 }
 
 task<std::vector<row>> statement::fetch_all() {
     auto fetched = call(
-        connection_of(s_), s_->key,
+        connection_of(s_), s_->target,
         [s = s_.get()] {
             std::vector<row> rows;
             while (auto r = fetch_now(*s)) rows.push_back(std::move(*r));

@@ -59,7 +59,7 @@ struct statement_state : std::enable_shared_from_this<statement_state> {
     std::shared_ptr<connection_state> conn;
     SQLHSTMT stmt = SQL_NULL_HSTMT;
     std::string sql;
-    std::string key;         ///< the dispatcher's: data source and statement
+    blocking_target target;  ///< the dispatcher's key: data source and statement
     bool described = false;  ///< `columns` holds the result's description
     std::size_t parameter_count = 0;
     std::vector<std::optional<value>> params;
@@ -106,20 +106,35 @@ inline std::string key_of(const connection_state& c, std::string_view what) {
 /// connection's error is reported as 08S01 whatever the driver called it.
 [[noreturn]] void rethrow_marking_loss(connection_state& c, const error& e);
 
-/// Runs `fn` on connection `c` through the dispatcher under `key` (see
-/// key_of). An error that lost the connection marks it broken; a broken one
-/// is not called. `c` must stay alive until the call returns.
-template <class Fn, class Interrupt = detail::no_interrupt>
-[[nodiscard]] auto call(connection_state& c, std::string key, Fn fn, Interrupt interrupt = {}) {
-    if (c.broken.load()) throw error("08003", 0, "the connection was lost earlier", key);
-    auto guarded = [&c, fn = std::move(fn)]() mutable {
+/// `fn` wrapped to mark connection `c` broken when an error lost it.
+template <class Fn>
+auto marking_loss(connection_state& c, Fn fn) {
+    return [&c, fn = std::move(fn)]() mutable {
         try {
             return fn();
         } catch (const error& e) {
             rethrow_marking_loss(c, e);
         }
     };
-    return call_blocking(io_op::odbc, std::move(key), std::move(guarded), std::move(interrupt));
+}
+
+/// Runs `fn` on connection `c` through the dispatcher under `key` (see
+/// key_of). An error that lost the connection marks it broken; a broken one
+/// is not called. `c` must stay alive until the call returns.
+template <class Fn, class Interrupt = detail::no_interrupt>
+[[nodiscard]] auto call(connection_state& c, std::string key, Fn fn, Interrupt interrupt = {}) {
+    if (c.broken.load()) throw error("08003", 0, "the connection was lost earlier", key);
+    return call_blocking(io_op::odbc, std::move(key), marking_loss(c, std::move(fn)),
+                         std::move(interrupt));
+}
+
+/// As above, for a statement's calls, under its `target`; `target` must stay
+/// alive until the call returns.
+template <class Fn, class Interrupt = detail::no_interrupt>
+[[nodiscard]] auto call(connection_state& c, blocking_target& target, Fn fn,
+                        Interrupt interrupt = {}) {
+    if (c.broken.load()) throw error("08003", 0, "the connection was lost earlier", target.name());
+    return call_blocking(target, marking_loss(c, std::move(fn)), std::move(interrupt));
 }
 
 }  // namespace coronet::odbc

@@ -128,11 +128,14 @@ timestamp from_sql(const SQL_TIMESTAMP_STRUCT& t) {
            microseconds(t.fraction / 1000);
 }
 
+/// Binds `v` as parameter `number`, unless it is bound as it would be: the
+/// driver reads the value through the bound pointer when it executes.
 void bind_one(SQLHSTMT stmt, SQLUSMALLINT number, value& v, parameter_buffer& b) {
     SQLSMALLINT c_type = SQL_C_CHAR, sql_type = SQL_VARCHAR, digits = 0;
     SQLULEN size = 1;
     SQLPOINTER data = nullptr;
     SQLLEN length = 0;
+    b.indicator = 0;
     std::visit(
         [&](auto& x) {
             using T = std::decay_t<decltype(x)>;
@@ -159,9 +162,13 @@ void bind_one(SQLHSTMT stmt, SQLUSMALLINT number, value& v, parameter_buffer& b)
             }
         },
         v);
+    const parameter_binding binding{c_type, sql_type, digits, size, data, length, &b.indicator};
+    if (b.bound && *b.bound == binding) return;
+    b.bound.reset();
     check(SQLBindParameter(stmt, number, SQL_PARAM_INPUT, c_type, sql_type, size, digits, data,
                            length, &b.indicator),
           SQL_HANDLE_STMT, stmt, "SQLBindParameter");
+    b.bound = binding;
 }
 
 // --- columns

@@ -48,11 +48,23 @@ struct connection_state {
     void disconnect() noexcept;
 };
 
-/// The buffers SQLBindParameter points into, alive until SQLExecute returns.
+/// How a parameter is bound (the arguments of SQLBindParameter).
+struct parameter_binding {
+    SQLSMALLINT c_type, sql_type, digits;
+    SQLULEN size;
+    SQLPOINTER data;
+    SQLLEN length;
+    SQLLEN* indicator;
+    bool operator==(const parameter_binding&) const = default;
+};
+
+/// The buffers SQLBindParameter points into, alive until SQLExecute returns,
+/// and how the parameter is bound now (empty: not yet, or not known).
 struct parameter_buffer {
     SQLLEN indicator = 0;
     SQL_DATE_STRUCT day{};
     SQL_TIMESTAMP_STRUCT stamp{};
+    std::optional<parameter_binding> bound;
 };
 
 struct statement_state : std::enable_shared_from_this<statement_state> {

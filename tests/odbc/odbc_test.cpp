@@ -216,6 +216,30 @@ TEST_P(OdbcTest, BindsAndReadsBackEveryParameterType) {
     }());
 }
 
+TEST_P(OdbcTest, EachExecutionSendsItsOwnParameters) {
+    run([&]() -> task<void> {
+        auto db = co_await open_with_table();
+        auto insert =
+            co_await db.prepare("INSERT INTO " + table_ + " (id, name, score) VALUES (?, ?, ?)");
+        // The same types, lengths and buffers as the execution before, and a
+        // value after a NULL in the same place.
+        co_await insert.execute(1, "one", odbc::null);
+        co_await insert.execute(2, "two", 2.5);
+        co_await insert.execute(3, "six", odbc::null);
+        co_await insert.execute(4, "four", 4.5);
+        auto rows = co_await db.query("SELECT id, name, score FROM " + table_ + " ORDER BY id");
+        CO_ASSERT_TRUE(rows.size() == 4u);
+        EXPECT_EQ(rows[0].get<std::string>(1), "one");
+        EXPECT_TRUE(rows[0].is_null(2));
+        EXPECT_EQ(rows[1].get<std::string>(1), "two");
+        EXPECT_EQ(rows[1].get<double>(2), 2.5);
+        EXPECT_EQ(rows[2].get<std::string>(1), "six");
+        EXPECT_TRUE(rows[2].is_null(2));
+        EXPECT_EQ(rows[3].get<std::string>(1), "four");
+        EXPECT_EQ(rows[3].get<double>(2), 4.5);
+    }());
+}
+
 TEST_P(OdbcTest, DescribesTheResultColumns) {
     run([&]() -> task<void> {
         auto db = co_await open_with_table();

@@ -240,25 +240,30 @@ value read_column(SQLHSTMT stmt, SQLUSMALLINT number, SQLSMALLINT sql_type) {
     }
 }
 
-/// Marks a call of `s` as in the driver, for the canceller.
+/// Marks a call of `s` as in the driver, for the canceller. Only a call on
+/// the blocking pool can be cancelled: one inline on a shard thread cannot
+/// (see call_blocking) and skips the canceller's lock.
 class in_driver {
 public:
-    explicit in_driver(statement_state& s) : s_(s) {
+    explicit in_driver(statement_state& s) : s_(s), cancellable_(detail::this_shard_index() < 0) {
+        s_.executing.store(true, std::memory_order_release);
+        if (!cancellable_) return;
         std::lock_guard lock(s_.call_mutex);
         s_.in_call = true;
         ++s_.calls;
-        s_.executing.store(true);
     }
     ~in_driver() {
+        s_.executing.store(false, std::memory_order_release);
+        if (!cancellable_) return;
         std::lock_guard lock(s_.call_mutex);
         s_.in_call = false;
-        s_.executing.store(false);
     }
     in_driver(const in_driver&) = delete;
     in_driver& operator=(const in_driver&) = delete;
 
 private:
     statement_state& s_;
+    bool cancellable_;
 };
 
 void close_cursor(statement_state& s) {

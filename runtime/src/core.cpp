@@ -128,7 +128,7 @@ void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
     run(c, h, std::chrono::steady_clock::now());
 }
 
-void shard::drain() {
+std::chrono::steady_clock::time_point shard::drain() {
     // At most a budget of resumptions per turn, then the event loop gets its
     // turn, so coroutines that keep each other busy cannot starve I/O. One
     // clock read per resumption: each one's end is the next one's start.
@@ -138,6 +138,7 @@ void shard::drain() {
         ready_item item = ready_.pop();
         t = run(item.c, item.h, t);
     }
+    return t;
 }
 
 void shard::post_item(remote_item* item) noexcept {
@@ -189,15 +190,16 @@ void shard::arm_alarm() {
     });
 }
 
-void shard::sleep_until_work() {
+void shard::sleep_until_work(std::chrono::steady_clock::time_point now) {
     // Spin a little first: work from another shard usually follows soon, and
-    // waking a thread blocked in epoll costs far more than this. The spin
-    // adapts: it doubles (up to max_spin) when work came during it, and halves
-    // (down to min_spin) when it did not, so a shard that nobody posts to, or
-    // whose senders are not even running on a loaded machine, soon stops
-    // burning the core it shares.
-    auto until = std::chrono::steady_clock::now() + spin_;
-    do {
+    // waking a thread blocked in epoll costs its sender a system call and
+    // this shard far more than the spin. The spin adapts: it grows to max_spin
+    // when work came during it, or came after the shard blocked but soon
+    // enough that a full spin would have caught it, and halves (down to
+    // min_spin) otherwise, so a shard that nobody posts to, or whose senders are not
+    // even running on a loaded machine, soon stops burning the core it shares.
+    auto start = now;
+    for (auto until = start + spin_; now < until; now = std::chrono::steady_clock::now()) {
         for (int i = 0; i < 64; ++i) {
             if (inbox_.load(std::memory_order_relaxed)) {
                 spin_ = std::min(spin_ * 2, max_spin);
@@ -205,13 +207,19 @@ void shard::sleep_until_work() {
             }
             __builtin_ia32_pause();
         }
-    } while (std::chrono::steady_clock::now() < until);
-    spin_ = std::max(spin_ / 2, min_spin);
+        if (now - start > yield_after) sched_yield();
+    }
     arm_alarm();
     sleeping_.store(true, std::memory_order_seq_cst);
     if (!inbox_.load(std::memory_order_seq_cst) && !stop_.load(std::memory_order_acquire))
         io_.run_one();
     sleeping_.store(false, std::memory_order_relaxed);
+    polled_ = {};  // run_one ran one handler: run the others that are ready
+    bool soon = std::chrono::steady_clock::now() - start < max_spin;
+    if (soon && inbox_.load(std::memory_order_relaxed))
+        spin_ = max_spin;
+    else
+        spin_ = std::max(spin_ / 2, min_spin);
 }
 
 void shard::loop() {
@@ -219,16 +227,19 @@ void shard::loop() {
     for (;;) {
         run_inbox();
         fire_timers();
-        drain();
-        io_.poll();
+        auto now = drain();
+        if (now - polled_ >= poll_period) {
+            io_.poll();
+            polled_ = now = std::chrono::steady_clock::now();
+        }
         if (!ready_.empty() || inbox_.load(std::memory_order_relaxed)) continue;
-        if (!timers_.empty() && timers_.next() <= std::chrono::steady_clock::now()) continue;
+        if (!timers_.empty() && timers_.next() <= now) continue;
         if (stop_.load(std::memory_order_acquire)) {
             // Run what is left (cancelled timers, posted wake-ups) and end.
             while (run_inbox() || io_.poll() > 0 || !ready_.empty()) drain();
             break;
         }
-        sleep_until_work();
+        sleep_until_work(now);
     }
     current_shard = nullptr;
     // Work posted after the end is dropped unrun (its captures released).

@@ -132,9 +132,11 @@ private:
     };
 
     void loop();
-    void drain();
+    /// Runs ready coroutines, up to a budget; returns the time it ended.
+    std::chrono::steady_clock::time_point drain();
     bool run_inbox() noexcept;
-    void sleep_until_work();
+    /// Waits for work; `now` is a recent reading of the clock.
+    void sleep_until_work(std::chrono::steady_clock::time_point now);
     void fire_timers();
     void arm_alarm();
 
@@ -143,19 +145,29 @@ private:
     asio::io_context io_{1};
     asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
     ring<ready_item> ready_;
-    slot_table slots_;
+    // Other threads write the slot table's lock and the inbox on every
+    // message to this shard: each on a cache line of its own, away from the
+    // ready queue and the timers that this shard writes all the time.
+    alignas(64) slot_table slots_;
+    alignas(64) std::atomic<remote_item*> inbox_{nullptr};  // posted work, newest first
+    std::atomic<bool> sleeping_{false};                     // blocked in the event loop
     std::atomic<bool> stop_{false};
-    std::atomic<remote_item*> inbox_{nullptr};  // a stack of posted work, newest first
-    std::atomic<bool> sleeping_{false};         // blocked in the event loop
-    timer_heap timers_;
+    alignas(64) timer_heap timers_;
     // Wakes the event loop at the earliest deadline; armed only before the
     // shard blocks, and only when that deadline is earlier than the armed one.
     asio::steady_timer alarm_{io_};
     bool alarm_armed_ = false;
     // How long sleep_until_work spins before it blocks (owner thread only).
-    static constexpr std::chrono::nanoseconds max_spin{20'000};
+    static constexpr std::chrono::nanoseconds max_spin{100'000};
     static constexpr std::chrono::nanoseconds min_spin{500};
     std::chrono::nanoseconds spin_ = max_spin;
+    // From then on the spin yields the core between looks, in case the thread
+    // that will post is waiting for it (a loaded machine).
+    static constexpr std::chrono::nanoseconds yield_after{20'000};
+    // A busy shard polls the event loop at most this often: each poll is a
+    // system call, and work from other shards needs none (owner thread only).
+    static constexpr std::chrono::nanoseconds poll_period{10'000};
+    std::chrono::steady_clock::time_point polled_{};
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
     dispatcher dispatch_;

@@ -58,6 +58,18 @@ bool with_live(const pid& p, Fn fn) {
     return with_live(p, std::move(fn), [] {});
 }
 
+/// What a bounded mailbox on another shard said to a message sent to it.
+enum class admission { none, reserved, full };
+
+/// Reserves room for a message in `c`'s mailbox if it is bounded; any thread,
+/// under the lock of `c`'s slot. An unbounded mailbox is left alone, so that
+/// senders on other shards do not write to it.
+void admit_remote(control& c, void* out) {
+    detail::mailbox* mb = detail::find_mailbox(c);
+    if (!mb || mb->capacity() == 0) return;
+    *static_cast<admission*>(out) = mb->reserve() ? admission::reserved : admission::full;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- pid
@@ -97,21 +109,23 @@ send_result detail::send_to(const pid& to, message& m) {
         mb.push(std::move(m));
         return send_result::ok;
     }
-    control* c = detail::find_live(*to.runtime(), to.shard(), to.index(), to.generation());
-    if (!c) return send_result::dead;
-    control_ref ref = control_ref::adopt(c);
-    bool reserved = false;
-    if (detail::mailbox* mb = detail::find_mailbox(*c)) {
-        if (!mb->reserve()) return send_result::full;
-        reserved = true;
-    }
-    detail::post_to(*to.runtime(), to.shard(),
-                    [ref = std::move(ref), m = std::move(m), reserved]() mutable {
-                        if (ref->is_done()) return;
-                        detail::mailbox& mb = detail::mailbox_of(*ref.get());
-                        if (!reserved) mb.reserve_unchecked();
-                        mb.push(std::move(m));
-                    });
+    // Across shards nothing of the receiver is written here but a bounded
+    // mailbox's count: no reference is taken, its shard finds it again by id.
+    admission a = admission::none;
+    if (!detail::visit_live(*to.runtime(), to.shard(), to.index(), to.generation(), admit_remote,
+                            &a))
+        return send_result::dead;
+    if (a == admission::full) return send_result::full;
+    detail::post_to(*to.runtime(), to.shard(), [to, m = std::move(m), a]() mutable {
+        control* c = find_here(to);
+        if (!c) return;  // it ended while the message travelled
+        detail::mailbox& mb = detail::mailbox_of(*c);
+        if (a != admission::reserved) {
+            if (mb.hand_over(m)) return;
+            mb.reserve_unchecked();
+        }
+        mb.push(std::move(m));
+    });
     return send_result::ok;
 }
 

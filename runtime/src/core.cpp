@@ -66,6 +66,14 @@ control* slot_table::find_and_ref(std::uint32_t index, std::uint32_t generation)
     return c;
 }
 
+bool slot_table::visit(std::uint32_t index, std::uint32_t generation, void (*fn)(control&, void*),
+                       void* ctx) const {
+    std::lock_guard guard(lock_);
+    control* c = find(index, generation);
+    if (c) fn(*c, ctx);
+    return c != nullptr;
+}
+
 std::vector<control*> slot_table::live() const {
     std::vector<control*> out;
     std::lock_guard guard(lock_);
@@ -603,6 +611,12 @@ control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept {
     if (shard >= core.size()) return nullptr;
     return core.at(shard).slots().find_and_ref(index, generation);
+}
+
+bool visit_live(runtime_core& core, unsigned shard, std::uint32_t index, std::uint32_t generation,
+                void (*fn)(control& c, void* ctx), void* ctx) {
+    if (shard >= core.size()) return false;
+    return core.at(shard).slots().visit(index, generation, fn, ctx);
 }
 
 service& use_service(runtime_core& core, const std::type_info& key,

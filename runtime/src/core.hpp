@@ -57,6 +57,10 @@ public:
     control* find(std::uint32_t index, std::uint32_t generation) const noexcept;
     /// As find, from any thread, with a reference added to the result.
     control* find_and_ref(std::uint32_t index, std::uint32_t generation) const noexcept;
+    /// As find, from any thread, calling `fn` with the result while its slot
+    /// cannot be released; false, without calling `fn`, if there is none.
+    bool visit(std::uint32_t index, std::uint32_t generation, void (*fn)(control&, void*),
+               void* ctx) const;
     /// Every live coroutine; for stop(), on the owner shard.
     std::vector<control*> live() const;
 
@@ -78,10 +82,12 @@ private:
         return ch ? &ch->entries[index & (chunk_size - 1)] : nullptr;
     }
 
-    mutable spin_lock lock_;
+    // The chunks are read on every lookup, the lock is written by senders on
+    // other shards: on cache lines of their own.
+    std::unique_ptr<std::atomic<chunk*>[]> chunks_ { new std::atomic<chunk*>[ max_chunks ]() };
+    alignas(64) mutable spin_lock lock_;
     std::vector<std::uint32_t> free_;
     std::uint32_t next_ = 0;
-    std::unique_ptr<std::atomic<chunk*>[]> chunks_ { new std::atomic<chunk*>[ max_chunks ]() };
 };
 
 /// One shard: a thread running an io_context and the queue of coroutines

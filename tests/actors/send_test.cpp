@@ -1,6 +1,7 @@
 #include "actors_test_support.hpp"
 
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -130,6 +131,48 @@ TEST_F(SendTest, MessagesOfSeveralSendersKeepEachSendersOrder) {
         });
         EXPECT_TRUE(ordered);
     }
+}
+
+TEST_F(SendTest, PingPongAcrossShardsLosesAndReordersNothing) {
+    // Each side waits for the other's answer, so the shards keep going idle
+    // and being woken: by a message that comes while they spin, or after
+    // they have blocked.
+    constexpr int rounds = coronet::testing::actors_under_tsan ? 2'000 : 50'000;
+    int answered = run_on(0, [](coronet::self self) -> task<int> {
+        auto echo = coronet::spawn_on(
+            1,
+            [](coronet::self me, pid back) -> task<void> {
+                for (int i = 0; i < rounds; ++i) back.send(co_await me.receive());
+            },
+            self.pid());
+        int in_order = 0;
+        for (int i = 0; i < rounds; ++i) {
+            EXPECT_EQ(coronet::send(echo, i), send_result::ok);
+            message m = co_await self.receive();
+            if (m.get<int>() == i) ++in_order;
+        }
+        co_await echo.join();
+        co_return in_order;
+    });
+    EXPECT_EQ(answered, rounds);
+}
+
+TEST_F(SendTest, MessagesToACoroutineThatEndsOnTheirWayAreReleased) {
+    auto token = std::make_shared<int>(0);
+    bool all_ok = run_on(0, [token]() -> task<bool> {
+        auto r = coronet::spawn_on(1, [](coronet::self me) -> task<void> {
+            co_await me.receive();  // ends at the first message: the others find it gone
+        });
+        bool ok = true;
+        for (int i = 0; i < 1'000; ++i) ok = coronet::send(r, token) != send_result::full && ok;
+        co_await r.join();
+        // Work posted from here to shard 1 runs in order: once this has run
+        // there, so have the messages.
+        co_await coronet::submit_to(1, [] {});
+        co_return ok;
+    });
+    EXPECT_TRUE(all_ok);
+    EXPECT_EQ(token.use_count(), 1);
 }
 
 TEST_F(SendTest, SendToAnEndedCoroutineReportsDead) {

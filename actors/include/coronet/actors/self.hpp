@@ -105,7 +105,8 @@ public:
         return with_timeout(timeout, receive_if(std::move(pred)));
     }
 
-    /// Messages queued (and on their way) to this coroutine.
+    /// Messages queued to this coroutine; with a bounded mailbox, also those
+    /// on their way from other shards, which already hold their room in it.
     std::size_t mailbox_size() const;
 
     /// Bounds the mailbox: at `n` queued messages, send reports `full` and

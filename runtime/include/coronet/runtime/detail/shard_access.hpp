@@ -41,6 +41,13 @@ asio::io_context& shard_io(runtime_core& core, unsigned index);
 control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept;
 
+/// Calls `fn(c, ctx)` with the coroutine `c` of that shard, slot and
+/// generation if it is alive, and returns true; false if it is not. `c` stays
+/// allocated while `fn` runs (it may be ending on its shard meanwhile). Any
+/// thread; `fn` runs under a lock, so it must be short and must not block.
+bool visit_live(runtime_core& core, unsigned shard, std::uint32_t index, std::uint32_t generation,
+                void (*fn)(control& c, void* ctx), void* ctx);
+
 /// True when the calling thread is shard `shard` of `core`.
 bool on_shard(const runtime_core& core, unsigned shard) noexcept;
 

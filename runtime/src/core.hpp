@@ -105,7 +105,11 @@ public:
 
     /// Resumes `h` of `c` now, counting a stall if it runs long; owner thread.
     void resume(control* c, std::coroutine_handle<> h) noexcept;
-    /// Resumes `h` of `c`, begun at `start`; returns when it gave the shard back.
+    /// The clock that times resumptions for stall detection: the coarse
+    /// monotonic clock when the threshold allows, else steady_clock.
+    std::chrono::steady_clock::time_point stall_clock() const noexcept;
+    /// Resumes `h` of `c`, begun at `start` (a stall_clock reading); returns
+    /// when it gave the shard back, a stall_clock reading.
     std::chrono::steady_clock::time_point run(control* c, std::coroutine_handle<> h,
                                               std::chrono::steady_clock::time_point start) noexcept;
     void push_ready(control* c, std::coroutine_handle<> h) { ready_.push({c, h}); }
@@ -176,6 +180,7 @@ private:
     std::chrono::steady_clock::time_point polled_{};
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
+    bool coarse_stall_clock_;
     dispatcher dispatch_;
 };
 

@@ -1,7 +1,9 @@
 #include <coronet/runtime/detail/frame_alloc.hpp>
 
+#include <sys/mman.h>
+
 #include <array>
-#include <cstdlib>
+#include <atomic>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -33,7 +35,7 @@ namespace {
 
 constexpr std::size_t granule = 16;
 constexpr std::size_t class_count = 64;            // classes of 16 .. 1024 bytes
-constexpr std::size_t slab_size = 1 << 20;         // taken from the system at once
+constexpr std::size_t slab_size = 2 << 20;         // taken from the system at once
 constexpr std::size_t carve_size = 64 * 1024;      // taken from a slab by one thread at once
 constexpr std::size_t batch = 256;                 // blocks moved to or from the depot at once
 constexpr std::size_t keep_per_class = 4 * batch;  // a thread's list beyond this goes to the depot
@@ -48,6 +50,19 @@ struct chain {
     std::size_t count = 0;
 };
 
+/// A slab straight from the kernel: no allocator header, and its pages are
+/// touched (and so faulted in) only as frames are carved from it. (Huge pages,
+/// MADV_HUGEPAGE, would take a few hundred page faults where this takes a
+/// hundred thousand for a million frames; but on the virtual machines here a
+/// huge page that has been free for a while costs far more to fault in again
+/// than 512 small ones: a million spawns then ran 4x slower.)
+void* map_slab() {
+    void* p =
+        ::mmap(nullptr, slab_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return p;
+}
+
 /// What all threads share: the slabs (never returned to the system, so a
 /// block freed by any thread is always valid memory) and the free blocks
 /// that threads handed back, by class.
@@ -57,10 +72,7 @@ public:
     std::byte* carve() {
         std::lock_guard guard(mutex_);
         if (left_ < carve_size) {
-            void* slab = std::aligned_alloc(4096, slab_size);
-            if (!slab) throw std::bad_alloc();
-            slabs_.push_back(slab);
-            next_ = static_cast<std::byte*>(slab);
+            next_ = static_cast<std::byte*>(map_slab());
             left_ = slab_size;
         }
         std::byte* region = next_;
@@ -72,23 +84,31 @@ public:
     void give(std::size_t cls, chain c) {
         std::lock_guard guard(mutex_);
         chains_[cls].push_back(c);
+        counts_[cls].store(chains_[cls].size(), std::memory_order_relaxed);
     }
 
+    /// A chain of free blocks of class `cls`, or an empty one. A thread whose
+    /// list ran dry asks on every allocation until it gets one, so an empty
+    /// depot answers without its lock.
     chain take(std::size_t cls) {
+        if (counts_[cls].load(std::memory_order_relaxed) == 0) return {};
         std::lock_guard guard(mutex_);
         auto& v = chains_[cls];
         if (v.empty()) return {};
         chain c = v.back();
         v.pop_back();
+        counts_[cls].store(v.size(), std::memory_order_relaxed);
         return c;
     }
 
 private:
     std::mutex mutex_;
-    std::vector<void*> slabs_;
     std::byte* next_ = nullptr;
     std::size_t left_ = 0;
     std::array<std::vector<chain>, class_count> chains_;
+    // The chains of each class, read without the lock: a hint (a chain given
+    // meanwhile is found by a later call).
+    std::array<std::atomic<std::size_t>, class_count> counts_{};
 };
 
 depot& the_depot() {

@@ -224,7 +224,7 @@ namespace detail {
 swap_result request_swap(control& c, const std::type_info& result_type,
                          std::shared_ptr<void> replacement) {
     if (c.is_done()) return swap_result::dead;
-    if (*c.result().type != result_type) return swap_result::type_mismatch;
+    if (c.result_type() != result_type) return swap_result::type_mismatch;
     mailbox& mb = mailbox_of(c);
     if (!mb.swappable_) return swap_result::refused;
     mb.replacement_ = std::move(replacement);

@@ -107,13 +107,15 @@ void mailbox::on_exit(control& c) noexcept {
     // Senders waiting for room learn that nobody will read.
     while (waiter* w = space_waiters_.pop_front()) w->wake();
     queue_.clear();
+    replacement_ = nullptr;  // the functions die on the shard, with the body
+    current_ = nullptr;
     if (monitors_.empty()) return;
     exit_notice n;
     n.who = me;
     std::exception_ptr e = c.error();
     if (!e) {
         n.reason = exit_reason::normal;
-        n.value = c.result().copy(c);
+        n.value = c.copy_result();
     } else if (is_terminated(e)) {
         n.reason = exit_reason::terminated;
     } else {

@@ -33,6 +33,16 @@ bool is_terminated(const std::exception_ptr& e) {
     }
 }
 
+bool is_hot_swap(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const hot_swap_signal&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 void report_unhandled(const control& c) {
     log().error("coroutine {} ended with an exception nobody joined: {}", type_name(c.function()),
                 describe(c.error()));
@@ -42,7 +52,7 @@ void report_unhandled(const control& c) {
 
 void control::raise_interrupt() {
     if (terminating_) throw terminated();
-    if (interrupt_) std::rethrow_exception(std::exchange(interrupt_, nullptr));
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     assert(fired_scope_ != 0);
     throw timeout_signal{std::exchange(fired_scope_, 0)};
 }
@@ -55,7 +65,7 @@ void control::request_terminate() noexcept {
 
 void control::request_throw(std::exception_ptr e) noexcept {
     if (is_done()) return;
-    interrupt_ = std::move(e);
+    error_ = std::move(e);
     if (wait_) wait_->cancel();
 }
 
@@ -70,12 +80,11 @@ void control::fire_timeout(std::uint32_t id) noexcept {
     }
 }
 
-bool control::add_joiner(control* by, std::coroutine_handle<> waiter) noexcept {
+bool control::add_joiner(join_waiter* w) noexcept {
     join_guard guard(join_lock_);
     if (flags_.load(std::memory_order_relaxed) & done) return false;
     assert(!joiner_ && "a coroutine can be joined by one coroutine at a time");
-    joiner_ctl_ = by;
-    joiner_ = waiter;
+    joiner_ = w;
     return true;
 }
 
@@ -83,7 +92,6 @@ bool control::remove_joiner() noexcept {
     join_guard guard(join_lock_);
     if (!joiner_) return false;
     joiner_ = nullptr;
-    joiner_ctl_ = nullptr;
     return true;
 }
 
@@ -94,6 +102,43 @@ void control::wait_blocking() const noexcept {
         flags_.wait(f, std::memory_order_acquire);
 }
 
+std::coroutine_handle<> control::start() noexcept {
+    if (body_ && !has_interrupt()) return body_;
+    if (body_) {
+        // Terminated (or thrown into) before its first turn: none of it runs.
+        try {
+            raise_interrupt();
+        } catch (...) {
+            error_ = std::current_exception();
+        }
+        body_.destroy();
+        body_ = nullptr;
+    }
+    release_call();
+    complete();
+    return nullptr;
+}
+
+std::coroutine_handle<> control::end_body() noexcept {
+    collect();
+    body_.destroy();
+    body_ = nullptr;
+    if (error_ && is_hot_swap(error_)) {
+        attachment* a = get_attachment();
+        if (void* fn = a ? a->swap_in() : nullptr) {
+            error_ = nullptr;
+            try {
+                return replace(fn);
+            } catch (...) {
+                error_ = std::current_exception();
+            }
+        }
+    }
+    release_call();
+    complete();
+    return nullptr;
+}
+
 void control::complete() noexcept {
     detail::shard& s = *home_;
     if (attachment* a = get_attachment()) a->on_exit(*this);
@@ -101,17 +146,16 @@ void control::complete() noexcept {
     bool unhandled_error = error_ && !is_terminated(error_);
 
     std::uint32_t old;
-    control* joiner_ctl;
-    std::coroutine_handle<> joiner;
+    join_waiter joiner{nullptr, nullptr};
     {
         join_guard guard(join_lock_);
         old = flags_.fetch_or(done | (unhandled_error ? std::uint32_t{failed} : 0u),
                               std::memory_order_acq_rel);
-        joiner_ctl = std::exchange(joiner_ctl_, nullptr);
-        joiner = std::exchange(joiner_, nullptr);
+        // The waiter lives until it is resumed: copied under the lock.
+        if (join_waiter* w = std::exchange(joiner_, nullptr)) joiner = *w;
     }
     flags_.notify_all();
-    if (joiner) schedule(joiner_ctl, joiner);
+    if (joiner.h) schedule(joiner.ctl, joiner.h);
 
     bool unreported = unhandled_error && !(old & handle);
     if (unreported) report_unhandled(*this);

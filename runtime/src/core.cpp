@@ -133,9 +133,14 @@ bool shard::is_this_thread() const noexcept {
 
 std::chrono::steady_clock::time_point shard::run(
     control* c, std::coroutine_handle<> h, std::chrono::steady_clock::time_point start) noexcept {
-    const std::type_info* fn = &c->function();  // c may be gone once it returns
+    const std::type_info* fn = &c->function();  // c may be gone once its body ends
     control* outer = std::exchange(current_control, c);
-    h.resume();
+    if (!h) h = c->start();  // its first turn
+    while (h) {
+        h.resume();
+        if (!c->body_done()) break;
+        h = c->end_body();
+    }
     current_control = outer;
     auto end = stall_clock();
     resumes.add();
@@ -379,11 +384,11 @@ unsigned runtime_core::next_shard() noexcept {
 
 void runtime_core::launch(unsigned index, control* c) {
     if (index >= size()) {
-        c->self_.destroy();
+        c->discard();
         throw std::system_error(make_error_code(errc::invalid_shard));
     }
     if (stopping_.load(std::memory_order_acquire)) {
-        c->self_.destroy();
+        c->discard();
         throw std::system_error(make_error_code(errc::runtime_stopped));
     }
     shard& s = *shards_[index];
@@ -392,20 +397,19 @@ void runtime_core::launch(unsigned index, control* c) {
     try {
         s.slots().acquire(c);
     } catch (...) {
-        c->self_.destroy();
+        c->discard();
         throw;
     }
-    c->flags_.fetch_or(control::launched | control::handle, std::memory_order_relaxed);
-    c->add_ref();  // the handle's
     live_.fetch_add(1, std::memory_order_relaxed);
     all_live_.fetch_add(1, std::memory_order_relaxed);
+    // A null handle: the coroutine's first turn (shard::run starts it).
     if (s.is_this_thread()) {
         s.spawned.add();
-        s.push_ready(c, c->self_);
+        s.push_ready(c, nullptr);
     } else {
         s.post([&s, c] {
             s.spawned.add();
-            s.resume(c, c->self_);
+            s.resume(c, nullptr);
         });
     }
 }
@@ -542,8 +546,7 @@ unsigned shard_count(const runtime_core& core) noexcept {
 unsigned next_shard(runtime_core& core) noexcept {
     return core.next_shard();
 }
-void launch(runtime_core& core, unsigned shard, control* c, const std::type_info& fn) {
-    c->function_ = &fn;
+void launch(runtime_core& core, unsigned shard, control* c) {
     core.launch(shard, c);
 }
 int run(runtime_core& core) {

@@ -233,6 +233,20 @@ TEST_F(RuntimeTest, ArgumentsAreDestroyedOnTheCoroutinesShardWhenItEnds) {
     EXPECT_EQ(seen.wait(), std::pair(1, 1));
 }
 
+task<void> take_by_value(shard_recorder) {
+    co_await coronet::yield();
+}
+
+TEST_F(RuntimeTest, ParametersTakenByValueAreDestroyedOnTheCoroutinesShardWhenItEnds) {
+    std::atomic<int> parameter_at{not_destroyed};
+    auto seen = rt_.spawn_on(1, [&]() -> task<int> {
+        auto h = coronet::spawn_on(0, take_by_value, shard_recorder(parameter_at));
+        co_await h.join();
+        co_return parameter_at.load();
+    });
+    EXPECT_EQ(seen.wait(), 0) << "the frame was not destroyed on the coroutine's shard";
+}
+
 TEST_F(RuntimeTest, AFunctionThatThrowsInsteadOfMakingItsTaskEndsTheCoroutineWithIt) {
     auto h = rt_.spawn(
         [](int n) -> task<int> {  // not a coroutine: it throws when called

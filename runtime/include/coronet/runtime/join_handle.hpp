@@ -41,8 +41,9 @@ struct coro_id {
 template <class R>
 class join_handle {
 public:
+    using value_type = R;
     join_handle() noexcept = default;
-    explicit join_handle(detail::root_promise<R>* c) noexcept : c_(c) {}
+    explicit join_handle(detail::result_control<R>* c) noexcept : c_(c) {}
     join_handle(join_handle&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
     join_handle& operator=(join_handle&& o) noexcept {
         if (this != &o) {
@@ -65,31 +66,30 @@ public:
     /// `terminated`), not the joined coroutine. Call it at most once.
     [[nodiscard]] auto join() {
         struct awaiter final : detail::wait_node {
-            detail::root_promise<R>* c_;
-            detail::control* me_ = nullptr;
-            std::coroutine_handle<> h_;
+            detail::result_control<R>* c_;
+            detail::join_waiter w_{nullptr, nullptr};
             bool aborted_ = false;
 
-            explicit awaiter(detail::root_promise<R>* c) : c_(c) {}
+            explicit awaiter(detail::result_control<R>* c) : c_(c) {}
             bool await_ready() const noexcept { return c_->is_done(); }
             bool await_suspend(std::coroutine_handle<> h) {
-                me_ = &detail::require_current();
-                if (me_->has_interrupt()) return false;
-                h_ = h;
-                if (!c_->add_joiner(me_, h)) return false;
-                me_->set_wait(this);
+                w_.ctl = &detail::require_current();
+                if (w_.ctl->has_interrupt()) return false;
+                w_.h = h;
+                if (!c_->add_joiner(&w_)) return false;
+                w_.ctl->set_wait(this);
                 return true;
             }
             void cancel() noexcept override {
                 if (c_->remove_joiner()) {
                     aborted_ = true;
-                    detail::schedule(me_, h_);
+                    detail::schedule(w_.ctl, w_.h);
                 }
             }
             R await_resume() {
-                if (me_) {
-                    me_->clear_wait();
-                    if (aborted_ || !c_->is_done()) me_->raise_interrupt();
+                if (w_.ctl) {
+                    w_.ctl->clear_wait();
+                    if (aborted_ || !c_->is_done()) w_.ctl->raise_interrupt();
                 }
                 detail::mark_joined(c_);
                 return c_->take();
@@ -136,7 +136,7 @@ private:
         }
     }
 
-    detail::root_promise<R>* c_ = nullptr;
+    detail::result_control<R>* c_ = nullptr;
 };
 
 }  // namespace coronet

@@ -48,8 +48,9 @@ runtime_core* make_core(const runtime_options& options);
 void destroy_core(runtime_core* core) noexcept;
 unsigned shard_count(const runtime_core& core) noexcept;
 unsigned next_shard(runtime_core& core) noexcept;
-/// Gives a new coroutine its slot on `shard` and queues its first run.
-void launch(runtime_core& core, unsigned shard, control* c, const std::type_info& fn);
+/// Gives a new coroutine its slot on `shard` and queues its first turn; on
+/// failure, deletes `c` and throws.
+void launch(runtime_core& core, unsigned shard, control* c);
 int run(runtime_core& core);
 void stop(runtime_core& core) noexcept;
 runtime_stats stats(const runtime_core& core) noexcept;
@@ -57,10 +58,9 @@ io_counters io_stats(const runtime_core& core, io_op op, int shard) noexcept;
 
 template <class Fn, class... Args>
 auto spawn_in(runtime_core& core, unsigned shard, Fn&& fn, Args&&... args) {
-    auto* c = make_root(std::forward<Fn>(fn), std::forward<Args>(args)...);
-    using R = typename std::remove_pointer_t<decltype(c)>::value_type;
-    launch(core, shard, c, typeid(std::decay_t<Fn>));  // on failure, destroys c and throws
-    return join_handle<R>(c);
+    auto* c = make_spawned(std::forward<Fn>(fn), std::forward<Args>(args)...);
+    launch(core, shard, c);
+    return join_handle<typename std::remove_pointer_t<decltype(c)>::value_type>(c);
 }
 
 template <class T>
@@ -100,7 +100,11 @@ public:
     /// runtime, on the shards in turn. `fn` returns `task<T>`; if it can be
     /// called only with a `coronet::self` (or other `spawn_context` type) before
     /// `args`, it gets one. Function and arguments are decay-copied into the
-    /// coroutine. Throws `std::system_error(errc::runtime_stopped)` after stop().
+    /// coroutine, and destroyed on its shard when it ends. `fn` is called by
+    /// spawn itself, on the calling thread, to make the coroutine's frame (a
+    /// coroutine function only copies its parameters there); its body runs on
+    /// the shard. An exception from that call ends the coroutine with it.
+    /// Throws `std::system_error(errc::runtime_stopped)` after stop().
     template <class Fn, class... Args>
     auto spawn(Fn&& fn, Args&&... args) {
         int here = detail::this_shard_index();

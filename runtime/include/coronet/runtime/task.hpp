@@ -15,6 +15,7 @@ template <class T = void>
 class task;
 
 namespace detail {
+struct task_access;
 
 struct task_promise_base {
     std::coroutine_handle<> continuation_ = std::noop_coroutine();
@@ -134,6 +135,7 @@ public:
     }
 
 private:
+    friend struct detail::task_access;
     std::coroutine_handle<promise_type> h_;
 };
 

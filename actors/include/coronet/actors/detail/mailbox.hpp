@@ -85,8 +85,10 @@ public:
     void set_capacity(std::size_t n) noexcept;
 
     void on_exit(control& c) noexcept override;
-    std::shared_ptr<void> take_replacement() noexcept override {
-        return std::exchange(replacement_, nullptr);
+    void* swap_in() noexcept override {
+        if (!replacement_) return nullptr;
+        current_ = std::exchange(replacement_, nullptr);
+        return current_.get();
     }
 
     control& owner() noexcept { return owner_; }
@@ -98,7 +100,8 @@ public:
     std::vector<std::string> names_;
     bool swappable_ = false;
     bool swap_pending_ = false;
-    std::shared_ptr<void> replacement_;
+    std::shared_ptr<void> replacement_;  // a swap requested
+    std::shared_ptr<void> current_;      // the function swapped in, while it runs
 
 private:
     /// One message left the mailbox: admit a waiting sender, if any.

@@ -37,19 +37,20 @@ public:
     virtual ~attachment() = default;
     virtual void on_exit(control& c) noexcept = 0;
     /// The function a hot swap put in place of the running one (a
-    /// `std::function<task<R>(spawn_context)>` for the coroutine's `R`), once.
-    virtual std::shared_ptr<void> take_replacement() noexcept { return nullptr; }
+    /// `std::function<task<R>(spawn_context)>` for the coroutine's `R`), or
+    /// null. The attachment keeps it alive until the next swap or the end.
+    virtual void* swap_in() noexcept { return nullptr; }
 };
 
 /// Thrown out of a coroutine's receive to replace the function it runs; the
-/// root frame catches it and starts the replacement with the same control.
+/// runtime catches it where the body ends and starts the replacement with the
+/// same control.
 struct hot_swap_signal {};
 
-/// What the runtime knows of a coroutine's result type.
-struct result_ops {
-    const std::type_info* type;
-    /// A copy of the value it ended with, or empty (no value, or not copyable).
-    std::any (*copy)(const control& c);
+/// A coroutine waiting for another to end (join), in the waiter's frame.
+struct join_waiter {
+    control* ctl;
+    std::coroutine_handle<> h;
 };
 
 /// Unwinds a coroutine to the `with_timeout` whose deadline passed.
@@ -64,23 +65,22 @@ struct timeout_scope_link {
 };
 
 /// The state of one spawned coroutine, shared by the runtime, its handles and
-/// its awaitables. It is the promise of the coroutine's root frame, so it lives
-/// exactly as long as that frame (`refs_` counts who still needs it).
+/// its awaitables: a block of its own beside the frame of the task its
+/// function returned (the body). The body's frame is destroyed on the
+/// coroutine's shard when it ends, its result moved here first; the block
+/// lives as long as somebody needs it (`refs_`: the coroutine itself while it
+/// runs, its join_handle, pids being resolved).
 ///
 /// Fields without atomics are touched only on the owner shard (`shard_`).
 class control {
 public:
     enum flag : std::uint32_t {
-        done = 1,       // the coroutine has ended
-        daemon = 2,     // not waited for by runtime::run
-        handle = 4,     // a join_handle still refers to it
-        joined = 8,     // its result was taken by a join
-        failed = 16,    // it ended with an exception other than `terminated`
-        launched = 32,  // it was handed to its shard
+        done = 1,     // the coroutine has ended
+        daemon = 2,   // not waited for by runtime::run
+        handle = 4,   // a join_handle still refers to it
+        joined = 8,   // its result was taken by a join
+        failed = 16,  // it ended with an exception other than `terminated`
     };
-
-    static void* operator new(std::size_t size) { return frame_allocate(size); }
-    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
     // --- identity
     std::uint32_t shard() const noexcept { return shard_; }
@@ -91,11 +91,13 @@ public:
     // --- lifetime
     void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) self_.destroy();
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
+    /// Deletes a control that was never launched.
+    void discard() noexcept { delete this; }
 
     // --- interruption (owner shard only)
-    bool has_interrupt() const noexcept { return terminating_ || interrupt_ || fired_scope_ != 0; }
+    bool has_interrupt() const noexcept { return terminating_ || error_ || fired_scope_ != 0; }
     [[noreturn]] void raise_interrupt();
     /// Throws the pending interrupt, if any: the check made at every suspension point.
     void interruption_point() {
@@ -119,12 +121,13 @@ public:
     // --- joining: a coroutine waits for this one to end
     /// Registers `waiter` (of coroutine `by`) to be resumed when this coroutine
     /// ends; false if it has ended already. Any thread.
-    bool add_joiner(control* by, std::coroutine_handle<> waiter) noexcept;
+    bool add_joiner(join_waiter* w) noexcept;
     /// Withdraws a joiner; false if its wake-up is already under way.
     bool remove_joiner() noexcept;
     /// Blocks the calling (non-shard) thread until the coroutine ends.
     void wait_blocking() const noexcept;
 
+    /// The exception that ended the coroutine, once it has ended.
     std::exception_ptr error() const noexcept { return error_; }
 
     /// The attachment, or null; any thread (it is set once, on the owner shard).
@@ -136,24 +139,56 @@ public:
         assert(!get_attachment());
         attachment_.store(a, std::memory_order_release);
     }
-    const result_ops& result() const noexcept { return *result_ops_; }
+    /// The type of the function the coroutine was spawned with.
+    virtual const std::type_info& function() const noexcept = 0;
+    /// `R` of the coroutine's `task<R>`.
+    virtual const std::type_info& result_type() const noexcept = 0;
+    /// A copy of the value it ended with, or empty (no value, or not copyable).
+    virtual std::any copy_result() const = 0;
 
-    const std::type_info& function() const noexcept { return *function_; }
+    // --- running the body (owner shard; see shard::run)
+    /// The body to resume for the coroutine's first turn; or, when it was
+    /// terminated before it began or making the body failed, null: it has
+    /// then ended (and this control may be gone).
+    std::coroutine_handle<> start() noexcept;
+    /// The body reached its final suspension: its result is taken and its
+    /// frame destroyed. Returns the body of a hot swap's replacement to
+    /// resume, or null: the coroutine has ended (and this control may be gone).
+    std::coroutine_handle<> end_body() noexcept;
+    /// True when the body's frame has reached its final suspension.
+    bool body_done() const noexcept { return body_.done(); }
 
-    /// Called from the root frame's final suspension, on the owner shard.
-    void complete() noexcept;
+    static void* operator new(std::size_t size) { return frame_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
 protected:
     control() = default;
-    ~control() { delete attachment_.load(std::memory_order_relaxed); }
+    virtual ~control() { delete attachment_.load(std::memory_order_relaxed); }
+
+    /// Moves the ended body's value or exception into this block.
+    virtual void collect() noexcept = 0;
+    /// Destroys the function and the arguments kept for the body.
+    virtual void release_call() noexcept = 0;
+    /// Makes the body that a hot swap's function (see attachment::swap_in) returns.
+    virtual std::coroutine_handle<> replace(void* fn) = 0;
+
+    std::coroutine_handle<> body_;
+
+private:
+    /// The end: exit notices, joiners, the runtime's counts; on the owner shard.
+    void complete() noexcept;
 
 public:
+    // While the coroutine runs: an exception to throw at its next suspension
+    // point (request_throw); once its body has ended: the exception that ended
+    // it, or null.
     std::exception_ptr error_;
 
     // The fields below belong to the runtime (src/); other code uses the
     // member functions above.
-    std::atomic<std::uint32_t> refs_{1};
-    std::atomic<std::uint32_t> flags_{0};
+    // Born with the coroutine's own reference and its join_handle's.
+    std::atomic<std::uint32_t> refs_{2};
+    std::atomic<std::uint32_t> flags_{handle};
     std::atomic<bool> join_lock_{false};
     bool terminating_ = false;
     std::uint32_t shard_ = 0;
@@ -164,13 +199,8 @@ public:
     std::uint32_t fired_scope_ = 0;
     wait_node* wait_ = nullptr;
     timeout_scope_link* scopes_ = nullptr;
-    control* joiner_ctl_ = nullptr;
-    std::coroutine_handle<> joiner_;
-    std::exception_ptr interrupt_;
+    join_waiter* joiner_ = nullptr;
     std::atomic<attachment*> attachment_{nullptr};
-    const result_ops* result_ops_ = nullptr;
-    const std::type_info* function_ = &typeid(void);
-    std::coroutine_handle<> self_;
 
     // for with_timeout (owner shard only)
     std::uint32_t open_scope(timeout_scope_link& link) noexcept {

@@ -3,10 +3,13 @@
 #include <coronet/runtime/detail/control.hpp>
 #include <coronet/runtime/task.hpp>
 
+#include <any>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace coronet {
@@ -41,152 +44,211 @@ struct spawn_traits {
     using result_type = typename std::remove_cvref_t<task_type>::value_type;
 };
 
-template <class R>
-class root;
+// --- Whether a function takes every parameter by value, so that its frame
+// keeps copies of its own and the arguments need not be kept beside it.
+
+template <class Sig>
+struct by_value_signature : std::false_type {};
+template <class Ret, class... P>
+struct by_value_signature<Ret(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
+
+template <class F>
+struct member_signature {};
+#define CORONET_MEMBER_SIGNATURE(qualifiers)               \
+    template <class C, class Ret, class... P>              \
+    struct member_signature<Ret (C::*)(P...) qualifiers> { \
+        using type = Ret(P...);                            \
+    };
+CORONET_MEMBER_SIGNATURE()
+CORONET_MEMBER_SIGNATURE(const)
+CORONET_MEMBER_SIGNATURE(noexcept)
+CORONET_MEMBER_SIGNATURE(const noexcept)
+#undef CORONET_MEMBER_SIGNATURE
+
+template <class Fn, class = void>
+struct takes_by_value : std::false_type {};
+template <class Ret, class... P>
+struct takes_by_value<Ret (*)(P...), void> : by_value_signature<Ret(P...)> {};
+template <class Ret, class... P>
+struct takes_by_value<Ret (*)(P...) noexcept, void> : by_value_signature<Ret(P...)> {};
+// A function object with one call operator that is not a template.
+template <class Fn>
+struct takes_by_value<Fn, std::void_t<typename member_signature<decltype(&Fn::operator())>::type>>
+    : by_value_signature<typename member_signature<decltype(&Fn::operator())>::type> {};
 
 template <class R>
 struct root_storage {
     std::optional<R> value_;
     const R* peek() const noexcept { return value_ ? &*value_ : nullptr; }
-    template <class U>
-    void return_value(U&& v) {
-        value_.emplace(std::forward<U>(v));
-    }
     R take_value() { return std::move(*value_); }
 };
 template <class R>
 struct root_storage<R&> {
     R* value_ = nullptr;
     const R* peek() const noexcept { return value_; }
-    void return_value(R& v) noexcept { value_ = std::addressof(v); }
     R& take_value() noexcept { return *value_; }
 };
 template <>
 struct root_storage<void> {
     const void* peek() const noexcept { return nullptr; }
-    void return_void() noexcept {}
     void take_value() noexcept {}
 };
 
-/// The promise of a spawned coroutine's outermost frame: it is the control block.
-template <class R>
-struct root_promise final : control, root_storage<R> {
-    using value_type = R;
-
-    static std::any copy_result(const control& c) {
-        if constexpr (!std::is_void_v<R> && std::is_copy_constructible_v<std::remove_cvref_t<R>>) {
-            if (const auto* v = static_cast<const root_promise&>(c).peek()) return std::any(*v);
-        }
-        return {};
+/// What a task gives up to the runtime that runs it as a coroutine's body.
+struct task_access {
+    template <class T>
+    static std::coroutine_handle<task_promise<T>> release(task<T>& t) noexcept {
+        return std::exchange(t.h_, {});
     }
-    static constexpr result_ops ops{&typeid(R), &copy_result};
+};
 
-    root_promise() noexcept { result_ops_ = &ops; }
-    root<R> get_return_object() noexcept;
-    std::suspend_always initial_suspend() const noexcept { return {}; }
-
-    struct final_awaiter {
-        bool await_ready() const noexcept { return false; }
-        void await_suspend(std::coroutine_handle<root_promise> h) const noexcept {
-            h.promise().complete();
-        }
-        void await_resume() const noexcept {}
-    };
-    final_awaiter final_suspend() const noexcept { return {}; }
-    void unhandled_exception() noexcept { error_ = std::current_exception(); }
+/// The control block of a coroutine whose function returns `task<R>`: the
+/// value it ended with, moved out of its frame when it ends.
+template <class R>
+class result_control : public control {
+public:
+    using value_type = R;
 
     /// The coroutine's value, or the exception that ended it.
     R take() {
         if (error_) std::rethrow_exception(error_);
-        return this->take_value();
+        return storage_.take_value();
     }
 
-    static void* operator new(std::size_t size) { return frame_allocate(size); }
-    static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
-};
+    const std::type_info& result_type() const noexcept final { return typeid(R); }
 
-template <class R>
-class root {
-public:
-    using promise_type = root_promise<R>;
-    explicit root(root_promise<R>* p) noexcept : p_(p) {}
-    root_promise<R>* promise() const noexcept { return p_; }
+    std::any copy_result() const final {
+        if constexpr (!std::is_void_v<R> && std::is_copy_constructible_v<std::remove_cvref_t<R>>) {
+            if (const auto* v = storage_.peek()) return std::any(*v);
+        }
+        return {};
+    }
+
+protected:
+    using promise = task_promise<R>;
+
+    void adopt(task<R>& body) noexcept { body_ = task_access::release(body); }
 
 private:
-    root_promise<R>* p_;
-};
-
-template <class R>
-root<R> root_promise<R>::get_return_object() noexcept {
-    self_ = std::coroutine_handle<root_promise>::from_promise(*this);
-    return root<R>{this};
-}
-
-/// The suspension point at a coroutine's very start: one terminated before it
-/// ran does not run at all.
-struct start_point {
-    bool await_ready() const noexcept { return true; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const { current()->interruption_point(); }
-};
-
-/// The replacement a hot swap left for a coroutine with result `R`.
-using replacement_fn = std::shared_ptr<void>;
-
-template <class Fn, class... Args>
-using call_storage = std::optional<std::tuple<Fn, Args...>>;
-
-/// Ends the life of the function and its arguments with the body, on the
-/// coroutine's shard (the frame itself may be freed later, on any thread).
-template <class Call>
-struct call_reset {
-    Call& call;
-    ~call_reset() { call.reset(); }
-};
-
-template <class R, class Fn, class... Args>
-root<R> root_body(call_storage<Fn, Args...> call) {
-    call_reset<call_storage<Fn, Args...>> reset_call{call};
-    co_await start_point{};
-    using traits = spawn_traits<Fn, Args...>;
-    task<R> body = std::apply(
-        [](Fn& f, Args&... a) {
-            if constexpr (traits::plain)
-                return std::invoke(f, std::move(a)...);
+    void collect() noexcept final {
+        auto& p = std::coroutine_handle<promise>::from_address(body_.address()).promise();
+        error_ = nullptr;  // an interrupt still pending is moot now
+        if constexpr (std::is_void_v<R>) {
+            error_ = std::move(p.error_);
+        } else if constexpr (std::is_reference_v<R>) {
+            if (p.error_)
+                error_ = std::move(p.error_);
             else
-                return std::invoke(f, spawn_context{current()}, std::move(a)...);
-        },
-        *call);
-    std::shared_ptr<void> replacement;  // keeps a swapped-in function alive
-    for (;;) {
-        try {
-            if constexpr (std::is_void_v<R>) {
-                co_await std::move(body);
-                co_return;
-            } else {
-                co_return co_await std::move(body);
+                storage_.value_ = p.value_;
+        } else {
+            if (p.result_.index() == 2) {
+                error_ = std::move(std::get<2>(p.result_));
+                return;
             }
-        } catch (const hot_swap_signal&) {
-            attachment* a = current()->get_attachment();
-            replacement = a ? a->take_replacement() : nullptr;
-            if (!replacement) throw;
+            try {
+                storage_.value_.emplace(std::move(std::get<1>(p.result_)));
+            } catch (...) {
+                error_ = std::current_exception();
+            }
         }
-        auto& next = *static_cast<std::function<task<R>(spawn_context)>*>(replacement.get());
-        body = next(spawn_context{current()});
     }
-}
 
-/// Makes the root frame of a coroutine running `fn(args...)`, not yet started.
-/// The function and its arguments are decay-copied into the frame, so they
-/// live as long as the coroutine (and are destroyed on its shard when it ends);
-/// the arguments are passed to `fn` as rvalues.
+    std::coroutine_handle<> replace(void* fn) final {
+        auto& next = *static_cast<std::function<task<R>(spawn_context)>*>(fn);
+        task<R> body = next(spawn_context{this});
+        adopt(body);
+        return body_;
+    }
+
+    [[no_unique_address]] root_storage<R> storage_;
+};
+
+/// A spawned coroutine's control block with what its frame may refer to: the
+/// function object (unless it is a plain function) and, unless the function
+/// takes every parameter by value, the arguments. Both are destroyed on the
+/// coroutine's shard when its body ends.
+template <class R, class Fn, class... Stored>
+class spawned final : public result_control<R> {
+    static constexpr bool keeps_fn = !std::is_pointer_v<Fn>;
+    using call_type =
+        std::conditional_t<keeps_fn, std::tuple<Fn, Stored...>, std::tuple<Stored...>>;
+    static constexpr bool keeps_call = keeps_fn || sizeof...(Stored) > 0;
+    struct nothing {
+        void reset() noexcept {}
+    };
+
+public:
+    /// Calls `fn(args...)` (with a spawn_context first if it asks for one) to
+    /// make the body. An exception from that call, or from copying the
+    /// arguments, becomes the coroutine's result.
+    template <class F, class... A>
+    explicit spawned(F&& fn, A&&... args) noexcept {
+        try {
+            task<R> body = call(std::forward<F>(fn), std::forward<A>(args)...);
+            this->adopt(body);
+        } catch (...) {
+            this->error_ = std::current_exception();
+        }
+    }
+    ~spawned() override {
+        if (this->body_) this->body_.destroy();
+    }
+
+    const std::type_info& function() const noexcept override { return typeid(Fn); }
+
+private:
+    template <class F, class... A>
+    task<R> invoke(F& fn, A&&... args) {
+        if constexpr (spawn_traits<Fn, std::decay_t<A>...>::plain)
+            return std::invoke(fn, std::forward<A>(args)...);
+        else
+            return std::invoke(fn, spawn_context{this}, std::forward<A>(args)...);
+    }
+
+    template <class F, class... A>
+    task<R> call(F&& fn, A&&... args) {
+        if constexpr (sizeof...(Stored) > 0 && keeps_fn) {
+            // Kept here, passed as rvalues: the frame may hold references to them.
+            call_.emplace(std::forward<F>(fn), std::forward<A>(args)...);
+            return std::apply([this](auto& f, auto&... a) { return invoke(f, std::move(a)...); },
+                              *call_);
+        } else if constexpr (sizeof...(Stored) > 0) {
+            Fn f = fn;
+            call_.emplace(std::forward<A>(args)...);
+            return std::apply([this, f](auto&... a) mutable { return invoke(f, std::move(a)...); },
+                              *call_);
+        } else if constexpr (keeps_fn) {
+            call_.emplace(std::forward<F>(fn));
+            return invoke(std::get<0>(*call_), std::forward<A>(args)...);
+        } else {
+            Fn f = fn;
+            return invoke(f, std::forward<A>(args)...);
+        }
+    }
+
+    void release_call() noexcept override { call_.reset(); }
+
+    [[no_unique_address]] std::conditional_t<keeps_call, std::optional<call_type>, nothing> call_;
+};
+
+/// The control block of a coroutine running `fn(args...)`, its body made and
+/// not yet started. The function object is decay-copied into it; arguments
+/// are passed straight to a function that takes them all by value (its frame
+/// copies them), and decay-copied into the block otherwise, so that they live
+/// as long as the coroutine and are passed to `fn` as rvalues.
 template <class Fn, class... Args>
-auto make_root(Fn&& fn, Args&&... args) {
-    using R = typename spawn_traits<std::decay_t<Fn>, std::decay_t<Args>...>::result_type;
-    using storage = call_storage<std::decay_t<Fn>, std::decay_t<Args>...>;
-    root<R> r = root_body<R, std::decay_t<Fn>, std::decay_t<Args>...>(
-        storage(std::in_place, std::forward<Fn>(fn), std::forward<Args>(args)...));
-    return r.promise();
+auto make_spawned(Fn&& fn, Args&&... args) {
+    using F = std::decay_t<Fn>;
+    using traits = spawn_traits<F, std::decay_t<Args>...>;
+    using R = typename traits::result_type;
+    constexpr bool direct = takes_by_value<F>::value &&
+                            (traits::plain ? std::is_invocable_v<F&, Args&&...>
+                                           : std::is_invocable_v<F&, spawn_context, Args&&...>);
+    if constexpr (direct)
+        return new spawned<R, F>(std::forward<Fn>(fn), std::forward<Args>(args)...);
+    else
+        return new spawned<R, F, std::decay_t<Args>...>(std::forward<Fn>(fn),
+                                                        std::forward<Args>(args)...);
 }
 
 }  // namespace detail

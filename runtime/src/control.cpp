@@ -160,7 +160,7 @@ void control::complete() noexcept {
     bool unreported = unhandled_error && !(old & handle);
     if (unreported) report_unhandled(*this);
     s.completed.add();
-    s.core().on_complete(old & daemon, unreported);
+    s.core().on_complete(old, unreported);
     release();
 }
 
@@ -177,11 +177,46 @@ void terminate(control* c) noexcept {
     });
 }
 
+// A coroutine counted on its shard stops being counted there only on that
+// shard: made a daemon from another thread, it stays counted (run() waits a
+// little longer) until its shard has taken it out.
 void set_daemon(control* c, bool on) noexcept {
-    std::uint32_t old = on ? c->flags_.fetch_or(control::daemon, std::memory_order_acq_rel)
-                           : c->flags_.fetch_and(~control::daemon, std::memory_order_acq_rel);
-    if (bool(old & control::daemon) == on || (old & control::done)) return;
-    c->home_->core().daemon_changed(on);
+    shard* home = c->home_;
+    bool here = current_shard == home;
+    std::uint32_t old = c->flags_.load(std::memory_order_relaxed);
+    std::uint32_t next;
+    do {
+        if ((old & control::done) || bool(old & control::daemon) == on) return;
+        next = old ^ control::daemon;
+        if (on) {
+            if (old & control::live_global) next &= ~std::uint32_t{control::live_global};
+            if ((old & control::live_local) && here) next &= ~std::uint32_t{control::live_local};
+        } else if (!(old & (control::live_local | control::live_global))) {
+            next |= here ? std::uint32_t{control::live_local} : std::uint32_t{control::live_global};
+        }
+    } while (!c->flags_.compare_exchange_weak(old, next, std::memory_order_acq_rel,
+                                              std::memory_order_relaxed));
+    auto& core = home->core();
+    if ((old & control::live_global) && !(next & control::live_global)) core.live_down();
+    if (!(old & control::live_global) && (next & control::live_global)) core.live_up();
+    if ((old & control::live_local) && !(next & control::live_local)) home->count_down(false, true);
+    if (!(old & control::live_local) && (next & control::live_local)) home->count_up(false, true);
+    if (on && (next & control::live_local)) {
+        // Counted on its shard, which must take it out.
+        c->add_ref();
+        home->post([home, c] {
+            std::uint32_t f = c->flags_.load(std::memory_order_relaxed);
+            while ((f & control::daemon) && (f & control::live_local) && !(f & control::done)) {
+                if (c->flags_.compare_exchange_weak(f, f & ~std::uint32_t{control::live_local},
+                                                    std::memory_order_acq_rel,
+                                                    std::memory_order_relaxed)) {
+                    home->count_down(false, true);
+                    break;
+                }
+            }
+            c->release();
+        });
+    }
 }
 
 void drop_handle(control* c) noexcept {

@@ -153,6 +153,16 @@ std::chrono::steady_clock::time_point shard::run(
     return end;
 }
 
+void shard::count_up(bool all, bool live) noexcept {
+    if (all && local_all_++ == 0) core_.all_up();
+    if (live && local_live_++ == 0) core_.live_up();
+}
+
+void shard::count_down(bool all, bool live) noexcept {
+    if (live && --local_live_ == 0) core_.live_down();
+    if (all && --local_all_ == 0) core_.all_down();
+}
+
 void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
     run(c, h, stall_clock());
 }
@@ -400,13 +410,19 @@ void runtime_core::launch(unsigned index, control* c) {
         c->discard();
         throw;
     }
-    live_.fetch_add(1, std::memory_order_relaxed);
-    all_live_.fetch_add(1, std::memory_order_relaxed);
     // A null handle: the coroutine's first turn (shard::run starts it).
+    // Nothing else sees c yet: its flags need no atomic operation.
+    std::uint32_t flags = c->flags_.load(std::memory_order_relaxed);
     if (s.is_this_thread()) {
+        c->flags_.store(flags | control::all_local | control::live_local,
+                        std::memory_order_relaxed);
+        s.count_up(true, true);
         s.spawned.add();
         s.push_ready(c, nullptr);
     } else {
+        c->flags_.store(flags | control::live_global, std::memory_order_relaxed);
+        all_up();
+        live_up();
         s.post([&s, c] {
             s.spawned.add();
             s.resume(c, nullptr);
@@ -418,17 +434,16 @@ void runtime_core::live_down() noexcept {
     if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) live_.notify_all();
 }
 
-void runtime_core::on_complete(bool was_daemon, bool unhandled) noexcept {
-    if (unhandled) unhandled_.fetch_add(1, std::memory_order_relaxed);
-    if (!was_daemon) live_down();
+void runtime_core::all_down() noexcept {
     if (all_live_.fetch_sub(1, std::memory_order_acq_rel) == 1) all_live_.notify_all();
 }
 
-void runtime_core::daemon_changed(bool now_daemon) noexcept {
-    if (now_daemon)
-        live_down();
-    else
-        live_.fetch_add(1, std::memory_order_relaxed);
+void runtime_core::on_complete(std::uint32_t flags, bool unhandled) noexcept {
+    if (unhandled) unhandled_.fetch_add(1, std::memory_order_relaxed);
+    assert(current_shard);
+    current_shard->count_down(flags & control::all_local, flags & control::live_local);
+    if (!(flags & control::all_local)) all_down();
+    if (flags & control::live_global) live_down();
 }
 
 int runtime_core::run() {

@@ -135,6 +135,12 @@ public:
 
     counter spawned, completed, resumes, stalls;
 
+    // The coroutines counted on this shard (owner thread only): the runtime
+    // counts a shard whose count is not zero as one, so that spawns and ends
+    // on a shard need no atomic operation on state that every shard shares.
+    void count_up(bool all, bool live) noexcept;
+    void count_down(bool all, bool live) noexcept;
+
 private:
     struct ready_item {
         control* c;
@@ -178,6 +184,8 @@ private:
     // system call, and work from other shards needs none (owner thread only).
     static constexpr std::chrono::nanoseconds poll_period{10'000};
     std::chrono::steady_clock::time_point polled_{};
+    std::uint64_t local_all_ = 0;   // coroutines counted here (flag all_local)
+    std::uint64_t local_live_ = 0;  // non-daemons counted here (flag live_local)
     std::thread thread_;
     std::chrono::steady_clock::duration stall_threshold_;
     bool coarse_stall_clock_;
@@ -222,8 +230,14 @@ public:
     blocking_pool& pool() noexcept { return pool_; }
 
     void launch(unsigned shard, control* c);
-    void on_complete(bool was_daemon, bool unhandled) noexcept;
-    void daemon_changed(bool now_daemon) noexcept;
+    /// Counts a coroutine ended, from its flags before it ended; owner shard.
+    void on_complete(std::uint32_t flags, bool unhandled) noexcept;
+    /// The runtime's own counts: one per shard that counts coroutines, one per
+    /// coroutine counted here. Any thread.
+    void all_up() noexcept { all_live_.fetch_add(1, std::memory_order_relaxed); }
+    void all_down() noexcept;
+    void live_up() noexcept { live_.fetch_add(1, std::memory_order_relaxed); }
+    void live_down() noexcept;
     void note_unhandled() noexcept { unhandled_.fetch_add(1, std::memory_order_relaxed); }
     unsigned next_shard() noexcept;
     int run();
@@ -234,15 +248,17 @@ public:
     void start_watchdog();
 
 private:
-    void live_down() noexcept;
     void watch_inline_calls();
     void stop_watchdog() noexcept;
 
     runtime_options options_;
     std::vector<std::unique_ptr<shard>> shards_;
     blocking_pool pool_;
-    std::atomic<std::uint64_t> live_{0};      // non-daemon coroutines not ended
-    std::atomic<std::uint64_t> all_live_{0};  // all coroutines not ended
+    // Coroutines not ended (all_live_) and those of them that are not daemons
+    // (live_): each is counted either here or on its shard, and each shard
+    // with a count is one here, so either is zero exactly when nothing is left.
+    std::atomic<std::uint64_t> live_{0};
+    std::atomic<std::uint64_t> all_live_{0};
     std::atomic<std::uint64_t> unhandled_{0};
     std::atomic<unsigned> next_{0};
     std::atomic<bool> stopping_{false};

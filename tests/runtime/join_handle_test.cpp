@@ -351,6 +351,59 @@ TEST_F(JoinHandleTest, SettingTheDaemonFlagTwiceCountsOnce) {
     rt_.stop();
 }
 
+// A coroutine spawned from its own shard is counted on that shard; these
+// change its daemon flag there and from another shard.
+
+TEST_F(JoinHandleTest, ADaemonMadeOnItsOwnShardIsNotWaitedForByRun) {
+    coronet::event never;
+    rt_.spawn_on(0, [&]() -> task<void> {
+        coronet::spawn(wait_for, std::ref(never)).set_daemon();
+        co_return;
+    });
+    EXPECT_EQ(rt_.run(), 0);
+    rt_.stop();
+}
+
+TEST_F(JoinHandleTest, ADaemonMadeFromAnotherShardIsNotWaitedForByRun) {
+    coronet::event never;
+    rt_.spawn_on(0, [&]() -> task<void> {
+        auto h = coronet::spawn(wait_for, std::ref(never));
+        co_await coronet::submit_to(1, [&h] { h.set_daemon(); });
+    });
+    EXPECT_EQ(rt_.run(), 0);
+    rt_.stop();
+}
+
+TEST_F(JoinHandleTest, ClearingTheDaemonFlagFromAnotherShardMakesRunWaitAgain) {
+    std::atomic<bool> ended{false};
+    rt_.spawn_on(0, [&]() -> task<void> {
+        auto h = coronet::spawn([&]() -> task<void> {
+            co_await coronet::sleep(30ms);
+            ended = true;
+        });
+        h.set_daemon();  // on its shard: no longer counted there
+        co_await coronet::submit_to(1, [&h] { h.set_daemon(false); });
+    });
+    EXPECT_EQ(rt_.run(), 0);
+    EXPECT_TRUE(ended.load()) << "run() returned before a non-daemon coroutine ended";
+}
+
+TEST_F(JoinHandleTest, ADaemonFlagSetAndClearedFromAnotherShardLeavesTheCoroutineWaitedFor) {
+    std::atomic<bool> ended{false};
+    rt_.spawn_on(0, [&]() -> task<void> {
+        auto h = coronet::spawn([&]() -> task<void> {
+            co_await coronet::sleep(30ms);
+            ended = true;
+        });
+        co_await coronet::submit_to(1, [&h] {
+            h.set_daemon();       // its shard has yet to take it out of its count...
+            h.set_daemon(false);  // ...and must not, now
+        });
+    });
+    EXPECT_EQ(rt_.run(), 0);
+    EXPECT_TRUE(ended.load()) << "run() returned before a non-daemon coroutine ended";
+}
+
 TEST_F(JoinHandleTest, ChangingTheDaemonFlagOfAnEndedCoroutineChangesNothing) {
     auto h = rt_.spawn(identity, 1);
     EXPECT_EQ(h.wait(), 1);

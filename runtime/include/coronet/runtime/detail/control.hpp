@@ -80,6 +80,13 @@ public:
         handle = 4,   // a join_handle still refers to it
         joined = 8,   // its result was taken by a join
         failed = 16,  // it ended with an exception other than `terminated`
+        // Where the runtime counts it (see runtime_core): among all the live
+        // coroutines, on its shard (else in the runtime's count), and, while
+        // it is not a daemon, among those run() waits for, on its shard or
+        // in the runtime's count (neither: not counted).
+        all_local = 32,
+        live_local = 64,
+        live_global = 128,
     };
 
     // --- identity

@@ -11,16 +11,6 @@ namespace coronet::detail {
 
 namespace {
 
-bool is_terminated(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const terminated&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 void describe(const std::exception_ptr& e, exit_notice& n) {
     try {
         std::rethrow_exception(e);
@@ -116,7 +106,7 @@ void mailbox::on_exit(control& c) noexcept {
     if (!e) {
         n.reason = exit_reason::normal;
         n.value = c.copy_result();
-    } else if (is_terminated(e)) {
+    } else if (holds_exception<terminated>(e)) {
         n.reason = exit_reason::terminated;
     } else {
         n.reason = exit_reason::exception;

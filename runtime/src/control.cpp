@@ -8,41 +8,6 @@
 namespace coronet::detail {
 namespace {
 
-class join_guard {
-public:
-    explicit join_guard(std::atomic<bool>& flag) noexcept : flag_(flag) {
-        while (flag_.exchange(true, std::memory_order_acquire)) {
-            while (flag_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
-        }
-    }
-    ~join_guard() { flag_.store(false, std::memory_order_release); }
-    join_guard(const join_guard&) = delete;
-    join_guard& operator=(const join_guard&) = delete;
-
-private:
-    std::atomic<bool>& flag_;
-};
-
-bool is_terminated(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const terminated&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-bool is_hot_swap(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const hot_swap_signal&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 void report_unhandled(const control& c) {
     log().error("coroutine {} ended with an exception nobody joined: {}", type_name(c.function()),
                 describe(c.error()));
@@ -80,19 +45,29 @@ void control::fire_timeout(std::uint32_t id) noexcept {
     }
 }
 
+// The joiner is published by setting `joining` and taken by setting `done`,
+// both by read-modify-writes of the flags: whichever comes first, the other
+// sees it.
 bool control::add_joiner(join_waiter* w) noexcept {
-    join_guard guard(join_lock_);
-    if (flags_.load(std::memory_order_relaxed) & done) return false;
-    assert(!joiner_ && "a coroutine can be joined by one coroutine at a time");
+    std::uint32_t old = flags_.load(std::memory_order_relaxed);
+    assert(!(old & joining) && "a coroutine can be joined by one coroutine at a time");
     joiner_ = w;
-    return true;
+    while (!(old & done)) {
+        if (flags_.compare_exchange_weak(old, old | joining, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed))
+            return true;
+    }
+    return false;
 }
 
 bool control::remove_joiner() noexcept {
-    join_guard guard(join_lock_);
-    if (!joiner_) return false;
-    joiner_ = nullptr;
-    return true;
+    std::uint32_t old = flags_.load(std::memory_order_relaxed);
+    while ((old & joining) && !(old & done)) {
+        if (flags_.compare_exchange_weak(old, old & ~std::uint32_t{joining},
+                                         std::memory_order_acq_rel, std::memory_order_relaxed))
+            return true;
+    }
+    return false;  // never joined, or the end is waking it
 }
 
 void control::wait_blocking() const noexcept {
@@ -123,7 +98,7 @@ std::coroutine_handle<> control::end_body() noexcept {
     collect();
     body_.destroy();
     body_ = nullptr;
-    if (error_ && is_hot_swap(error_)) {
+    if (error_ && holds_exception<hot_swap_signal>(error_)) {
         attachment* a = get_attachment();
         if (void* fn = a ? a->swap_in() : nullptr) {
             error_ = nullptr;
@@ -143,19 +118,12 @@ void control::complete() noexcept {
     detail::shard& s = *home_;
     if (attachment* a = get_attachment()) a->on_exit(*this);
     s.slots().release(index_);
-    bool unhandled_error = error_ && !is_terminated(error_);
+    bool unhandled_error = error_ && !holds_exception<terminated>(error_);
 
-    std::uint32_t old;
-    join_waiter joiner{nullptr, nullptr};
-    {
-        join_guard guard(join_lock_);
-        old = flags_.fetch_or(done | (unhandled_error ? std::uint32_t{failed} : 0u),
-                              std::memory_order_acq_rel);
-        // The waiter lives until it is resumed: copied under the lock.
-        if (join_waiter* w = std::exchange(joiner_, nullptr)) joiner = *w;
-    }
+    std::uint32_t old = flags_.fetch_or(done | (unhandled_error ? std::uint32_t{failed} : 0u),
+                                        std::memory_order_acq_rel);
     flags_.notify_all();
-    if (joiner.h) schedule(joiner.ctl, joiner.h);
+    if (old & joining) schedule(joiner_->ctl, joiner_->h);  // the joiner waits until then
 
     bool unreported = unhandled_error && !(old & handle);
     if (unreported) report_unhandled(*this);
@@ -170,11 +138,7 @@ void terminate(control* c) noexcept {
         c->request_terminate();
         return;
     }
-    c->add_ref();
-    home->post([c] {
-        c->request_terminate();
-        c->release();
-    });
+    home->post([c = control_ref(c)] { c->request_terminate(); });
 }
 
 // A coroutine counted on its shard stops being counted there only on that
@@ -203,8 +167,7 @@ void set_daemon(control* c, bool on) noexcept {
     if (!(old & control::live_local) && (next & control::live_local)) home->count_up(false, true);
     if (on && (next & control::live_local)) {
         // Counted on its shard, which must take it out.
-        c->add_ref();
-        home->post([home, c] {
+        home->post([home, c = control_ref(c)] {
             std::uint32_t f = c->flags_.load(std::memory_order_relaxed);
             while ((f & control::daemon) && (f & control::live_local) && !(f & control::done)) {
                 if (c->flags_.compare_exchange_weak(f, f & ~std::uint32_t{control::live_local},
@@ -214,7 +177,6 @@ void set_daemon(control* c, bool on) noexcept {
                     break;
                 }
             }
-            c->release();
         });
     }
 }

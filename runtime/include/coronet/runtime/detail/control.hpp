@@ -47,6 +47,18 @@ public:
 /// same control.
 struct hot_swap_signal {};
 
+/// True if `e` holds an exception of type `E` (or of a type derived from it).
+template <class E>
+bool holds_exception(const std::exception_ptr& e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const E&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 /// A coroutine waiting for another to end (join), in the waiter's frame.
 struct join_waiter {
     control* ctl;
@@ -87,6 +99,7 @@ public:
         all_local = 32,
         live_local = 64,
         live_global = 128,
+        joining = 256,  // joiner_ names a coroutine waiting for this one to end
     };
 
     // --- identity
@@ -196,7 +209,6 @@ public:
     // Born with the coroutine's own reference and its join_handle's.
     std::atomic<std::uint32_t> refs_{2};
     std::atomic<std::uint32_t> flags_{handle};
-    std::atomic<bool> join_lock_{false};
     bool terminating_ = false;
     std::uint32_t shard_ = 0;
     detail::shard* home_ = nullptr;

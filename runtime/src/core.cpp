@@ -178,14 +178,17 @@ std::chrono::steady_clock::time_point shard::stall_clock() const noexcept {
 std::chrono::steady_clock::time_point shard::drain() {
     // At most a budget of resumptions per turn, then the event loop gets its
     // turn, so coroutines that keep each other busy cannot starve I/O. One
-    // clock read per resumption: each one's end is the next one's start.
+    // read of the stall clock per resumption: each one's end is the next
+    // one's start. The loop gets a precise reading: it times its polls and
+    // its spin with it, and a coarse one lags by up to a tick.
     dispatch_.new_turn();
-    auto t = std::chrono::steady_clock::now();
+    if (ready_.empty()) return std::chrono::steady_clock::now();
+    auto t = stall_clock();
     for (int n = 0; n < 1024 && !ready_.empty(); ++n) {
         ready_item item = ready_.pop();
         t = run(item.c, item.h, t);
     }
-    return t;
+    return coarse_stall_clock_ ? std::chrono::steady_clock::now() : t;
 }
 
 void shard::post_item(remote_item* item) noexcept {

@@ -138,7 +138,7 @@ task<std::size_t> file::transfer(bool writing, std::byte* data, std::size_t size
     if (d.mode() == io_mode::always_sync) {
         // The plain blocking call, on the shard.
         std::size_t n = checked(transfer_once(fd, writing, data, size, offset, 0));
-        if (d.completed_inline(op)) co_await yield();
+        if (d.completed_inline(op, n)) co_await yield();
         co_return n;
     }
 
@@ -148,7 +148,7 @@ task<std::size_t> file::transfer(bool writing, std::byte* data, std::size_t size
         long n = transfer_once(fd, writing, data, size, offset, RWF_NOWAIT);
         if (n >= 0) {
             d.attempted(op, spec, true);
-            if (d.completed_inline(op)) co_await yield();
+            if (d.completed_inline(op, static_cast<std::size_t>(n))) co_await yield();
             co_return static_cast<std::size_t>(n);
         }
         if (n == -EOPNOTSUPP) {

@@ -184,7 +184,7 @@ std::chrono::steady_clock::time_point shard::drain() {
     dispatch_.new_turn();
     if (ready_.empty()) return std::chrono::steady_clock::now();
     auto t = stall_clock();
-    for (int n = 0; n < 1024 && !ready_.empty(); ++n) {
+    for (int n = 0; n < 1024 && !ready_.empty() && !dispatch_.turn_over(); ++n) {
         ready_item item = ready_.pop();
         t = run(item.c, item.h, t);
     }

@@ -291,6 +291,27 @@ TEST_F(FileTest, ACachedReadCompletesInline) {
     EXPECT_EQ(after.offloads, before.offloads);
 }
 
+TEST_F(FileTest, ReadsThatMoveTheByteBudgetYieldAsOftenAsItAllows) {
+    std::string path = dir_ / "big";
+    std::string data = pattern(16 * 64 * 1024);
+    run(coronet::net::write_file(path, data));  // in the page cache
+    auto o = one_shard(coronet::io_mode::adaptive);
+    o.io_policy.inline_budget = 1000;             // not this one...
+    o.io_policy.inline_byte_budget = 128 * 1024;  // ...but this: every second 64 KiB read
+    coronet::runtime rt(o);
+    std::string got = rt.sync_wait([&]() -> task<std::string> {
+        auto f = co_await coronet::net::open(path);
+        std::string buf(data.size(), '\0');
+        for (std::size_t at = 0; at < buf.size(); at += 64 * 1024)
+            co_await f.read_exactly(bytes(buf).subspan(at, 64 * 1024));
+        co_return buf;
+    }());
+    EXPECT_EQ(got, data);
+    auto reads = rt.io_stats(io_op::file_read);
+    EXPECT_EQ(reads.inline_completions, 16u);
+    EXPECT_EQ(reads.budget_yields, 8u);
+}
+
 TEST_F(FileTest, AReadThatMissesThePageCacheIsOffloaded) {
     std::string path = dir_ / "cold";
     std::string data = pattern(4 * 1024 * 1024);

@@ -128,6 +128,29 @@ TEST(CallBlockingTest, ACoroutineCompletingInlineTooOftenYieldsToOthers) {
     EXPECT_GE(rt.io_stats(io_op::other).budget_yields, 1u);
 }
 
+TEST(CallBlockingTest, SpendingTheInlineBudgetEndsTheShardsTurn) {
+    // A sleep that is due at once wakes only when the loop looks at its
+    // timers, between turns: it must not wait for a busy coroutine's
+    // thousand resumptions.
+    coronet::runtime rt(one_shard());
+    int calls_before = rt.sync_wait([&]() -> task<int> {
+        bool woke = false;
+        auto sleeper = coronet::spawn([&]() -> task<void> {
+            co_await coronet::sleep(0ms);
+            woke = true;
+        });
+        co_await coronet::yield();  // the sleeper is on the timer heap now
+        int n = 0;
+        while (!woke && n < 10'000) {
+            co_await coronet::call_blocking(io_op::other, "fast", [] { return 0; });
+            ++n;
+        }
+        co_await sleeper.join();
+        co_return n;
+    }());
+    EXPECT_LE(calls_before, 3 * 64) << "the turn went on past the inline budget";
+}
+
 TEST(CallBlockingTest, AStalledInlineCallOffloadsItsKeyOnOtherShardsWhileItRuns) {
     coronet::runtime_options o;
     o.shards = 2;

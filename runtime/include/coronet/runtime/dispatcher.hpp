@@ -40,6 +40,23 @@ enum class io_op : std::uint8_t {
 /// The name of an op ("socket_recv", ...).
 const char* to_string(io_op op) noexcept;
 
+/// True for the ops whose result is a count of bytes moved.
+constexpr bool moves_bytes(io_op op) noexcept {
+    switch (op) {
+        case io_op::socket_recv:
+        case io_op::socket_send:
+        case io_op::datagram_recv:
+        case io_op::datagram_send:
+        case io_op::pipe_read:
+        case io_op::pipe_write:
+        case io_op::file_read:
+        case io_op::file_write:
+            return true;
+        default:
+            return false;
+    }
+}
+
 /// What the dispatcher did for one primitive (on one shard, or summed).
 struct io_counters {
     std::uint64_t inline_completions = 0;  ///< done without waiting: first attempt or inline call
@@ -164,16 +181,27 @@ public:
     }
     /// The operation waits for readiness in the event loop.
     void parked(io_op op) noexcept { counters(op).epoll_waits.add(); }
-    /// The operation completed without suspending. True when the coroutine has
-    /// used up this turn's inline budget and should yield.
-    bool completed_inline(io_op op) noexcept {
+    /// The operation completed without suspending, moving `bytes`. True when
+    /// it used up this turn's inline budget: the coroutine should yield, and
+    /// the turn ends (see turn_over).
+    bool completed_inline(io_op op, std::size_t bytes = 0) noexcept {
         counters(op).inline_completions.add();
-        if (++inline_this_turn_ < options_.inline_budget) return false;
+        inline_bytes_this_turn_ += bytes;
+        if (++inline_this_turn_ < options_.inline_budget &&
+            inline_bytes_this_turn_ < options_.inline_byte_budget)
+            return false;
         counters(op).budget_yields.add();
+        turn_over_ = true;
         return true;
     }
     /// A new turn of the shard's loop: the inline budget starts again.
-    void new_turn() noexcept { inline_this_turn_ = 0; }
+    void new_turn() noexcept {
+        inline_this_turn_ = 0;
+        inline_bytes_this_turn_ = 0;
+        turn_over_ = false;
+    }
+    /// The inline budget of this turn is spent: the shard ends the turn.
+    bool turn_over() const noexcept { return turn_over_; }
 
     // --- calls that can only block (open, fsync, resolve, ODBC)
 
@@ -210,6 +238,8 @@ private:
     io_mode mode_;
     io_policy_options options_;
     std::uint32_t inline_this_turn_ = 0;
+    std::size_t inline_bytes_this_turn_ = 0;
+    bool turn_over_ = false;
     bool watchdog_started_ = false;
     inline_watch watch_;
     std::array<io_counter_block, static_cast<std::size_t>(io_op::count_)> counters_{};

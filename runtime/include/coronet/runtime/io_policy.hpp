@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -40,10 +41,16 @@ struct io_policy_options {
     /// A shard with more coroutines than this ready to run is saturated: its
     /// blocking calls are offloaded whatever their latency.
     std::uint32_t saturated_above = 64;
-    /// Ops completed inline in one turn of a shard; past it, each further
-    /// inline completion in that turn puts its coroutine back in the ready
-    /// queue, so coroutines whose I/O keeps completing cannot starve the rest.
+    /// Ops completed inline in one turn of a shard. The op that spends it
+    /// puts its coroutine back in the ready queue and ends the turn: the
+    /// shard polls its event loop and runs the other ready coroutines before
+    /// it resumes that one, so coroutines whose I/O keeps completing cannot
+    /// starve the rest.
     std::uint32_t inline_budget = 64;
+    /// Bytes moved by the ops completed inline in one turn; past it, as past
+    /// `inline_budget` (a few large transfers hold the shard as long as many
+    /// small ones).
+    std::size_t inline_byte_budget = 1024 * 1024;
 };
 
 namespace detail {

@@ -72,7 +72,8 @@ task<long> perform(Handle& handle, io_op op, coronet::detail::speculation& spec,
             long n = call();
             if (n >= 0) {
                 d.attempted(op, spec, true);
-                if (d.completed_inline(op)) co_await coronet::yield();
+                std::size_t bytes = moves_bytes(op) ? static_cast<std::size_t>(n) : 0;
+                if (d.completed_inline(op, bytes)) co_await coronet::yield();
                 co_return n;
             }
             if (errno == EINTR) continue;

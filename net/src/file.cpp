@@ -129,55 +129,59 @@ void file::drop_read_ahead() noexcept {
 }
 
 task<std::size_t> file::transfer(bool writing, std::byte* data, std::size_t size,
-                                 std::int64_t offset) {
+                                 std::int64_t offset, bool advance) {
     if (fd_ < 0) throw_errno(EBADF);
+    if (advance) {
+        if (!writing && !ahead_.empty()) co_return ahead_.take(std::span(data, size));
+        offset = static_cast<std::int64_t>(pos_);
+    }
     const io_op op = writing ? io_op::file_write : io_op::file_read;
     const int fd = fd_;
     coronet::detail::dispatcher& d = coronet::detail::this_dispatcher();
+    std::size_t n = 0;
+    bool inline_done = false;
 
     if (d.mode() == io_mode::always_sync) {
         // The plain blocking call, on the shard.
-        std::size_t n = checked(transfer_once(fd, writing, data, size, offset, 0));
-        if (d.completed_inline(op, n)) co_await yield();
-        co_return n;
+        n = checked(transfer_once(fd, writing, data, size, offset, 0));
+        inline_done = true;
     }
-
     bool& nowait = writing ? nowait_write_ : nowait_read_;
     coronet::detail::speculation& spec = writing ? write_spec_ : read_spec_;
-    if (nowait && d.try_first(op, spec)) {
-        long n = transfer_once(fd, writing, data, size, offset, RWF_NOWAIT);
-        if (n >= 0) {
+    if (!inline_done && nowait && d.try_first(op, spec)) {
+        long got = transfer_once(fd, writing, data, size, offset, RWF_NOWAIT);
+        if (got >= 0) {
             d.attempted(op, spec, true);
-            if (d.completed_inline(op, static_cast<std::size_t>(n))) co_await yield();
-            co_return static_cast<std::size_t>(n);
-        }
-        if (n == -EOPNOTSUPP) {
+            n = static_cast<std::size_t>(got);
+            inline_done = true;
+        } else if (got == -EOPNOTSUPP) {
             nowait = false;  // this file system cannot tell: see below
-        } else if (n == -EAGAIN) {
+        } else if (got == -EAGAIN) {
             d.attempted(op, spec, false);
         } else {
-            throw_errno(static_cast<int>(-n));
+            throw_errno(static_cast<int>(-got));
         }
     }
-    if (!nowait && size <= large_transfer) {
+    if (inline_done) {
+        if (d.completed_inline(op, n)) co_await yield();
+    } else if (!nowait && size <= large_transfer) {
         // Whether the call will block cannot be known in advance: a blocking
         // call keyed by the device, inline while such calls are fast.
-        co_return checked(co_await call_blocking(
+        n = checked(co_await call_blocking(
             op, device_, [=] { return transfer_once(fd, writing, data, size, offset, 0); }));
+    } else {
+        // Not in the page cache, not worth trying, or too big to copy on the
+        // shard without the kernel's word that it will not block: the pool.
+        d.counters(op).offloads.add();
+        n = checked(co_await spawn_blocking(
+            [=] { return transfer_once(fd, writing, data, size, offset, 0); }));
     }
-    // Not in the page cache, not worth trying, or too big to copy on the
-    // shard without the kernel's word that it will not block: the pool.
-    d.counters(op).offloads.add();
-    co_return checked(
-        co_await spawn_blocking([=] { return transfer_once(fd, writing, data, size, offset, 0); }));
+    if (advance) pos_ += n;
+    co_return n;
 }
 
 task<std::size_t> file::read(std::span<std::byte> buffer) {
-    if (!ahead_.empty()) co_return ahead_.take(buffer);
-    std::size_t n =
-        co_await transfer(false, buffer.data(), buffer.size(), static_cast<std::int64_t>(pos_));
-    pos_ += n;
-    co_return n;
+    return transfer(false, buffer.data(), buffer.size(), 0, true);
 }
 
 task<std::size_t> file::read_at(std::span<std::byte> buffer, std::uint64_t offset) {

@@ -132,9 +132,11 @@ public:
 private:
     void drop_read_ahead() noexcept;
     // One read (or write) at `offset` (-1: the descriptor's own position),
-    // through the dispatcher.
-    task<std::size_t> transfer(bool writing, std::byte* data, std::size_t size,
-                               std::int64_t offset);
+    // through the dispatcher. With `advance`, at the file's position instead,
+    // which it moves past what was transferred (a read takes what was read
+    // ahead first): one coroutine frame for read() as for read_at().
+    task<std::size_t> transfer(bool writing, std::byte* data, std::size_t size, std::int64_t offset,
+                               bool advance = false);
 
     int fd_ = -1;
     bool append_ = false;

@@ -111,8 +111,13 @@ send_result detail::send_to(const pid& to, message& m) {
     }
     // Across shards nothing of the receiver is written here but a bounded
     // mailbox's count: no reference is taken, its shard finds it again by id.
+    // Only a bounded mailbox is looked at, under its slot's lock; otherwise
+    // the slot says all there is to know.
+    std::int64_t marks = detail::peek_live(*to.runtime(), to.shard(), to.index(), to.generation());
+    if (marks < 0) return send_result::dead;
     admission a = admission::none;
-    if (!detail::visit_live(*to.runtime(), to.shard(), to.index(), to.generation(), admit_remote,
+    if ((marks & detail::bounded_mailbox_mark) &&
+        !detail::visit_live(*to.runtime(), to.shard(), to.index(), to.generation(), admit_remote,
                             &a))
         return send_result::dead;
     if (a == admission::full) return send_result::full;

@@ -45,6 +45,7 @@ bool mailbox::reserve() noexcept {
 
 void mailbox::set_capacity(std::size_t n) noexcept {
     capacity_.store(n, std::memory_order_relaxed);
+    set_slot_marks(owner_, n != 0 ? bounded_mailbox_mark : 0);
     released();  // a raised capacity may admit waiting senders
 }
 

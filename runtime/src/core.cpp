@@ -48,6 +48,7 @@ void slot_table::release(std::uint32_t index) noexcept {
     std::lock_guard guard(lock_);
     entry* e = at(index);
     e->c.store(nullptr, std::memory_order_relaxed);
+    e->marks.store(0, std::memory_order_relaxed);
     e->generation.store(e->generation.load(std::memory_order_relaxed) + 1,
                         std::memory_order_release);
     free_.push_back(index);
@@ -58,6 +59,18 @@ control* slot_table::find(std::uint32_t index, std::uint32_t generation) const n
     entry* e = at(index);
     if (!e || e->generation.load(std::memory_order_acquire) != generation) return nullptr;
     return e->c.load(std::memory_order_acquire);
+}
+
+std::int64_t slot_table::peek(std::uint32_t index, std::uint32_t generation) const noexcept {
+    if ((index >> chunk_bits) >= max_chunks) return -1;
+    entry* e = at(index);
+    if (!e || e->generation.load(std::memory_order_acquire) != generation) return -1;
+    std::uint32_t marks = e->marks.load(std::memory_order_relaxed);
+    return e->c.load(std::memory_order_acquire) ? std::int64_t{marks} : -1;
+}
+
+void slot_table::set_marks(std::uint32_t index, std::uint32_t marks) noexcept {
+    at(index)->marks.store(marks, std::memory_order_relaxed);
 }
 
 control* slot_table::find_and_ref(std::uint32_t index, std::uint32_t generation) const noexcept {
@@ -656,6 +669,17 @@ control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept {
     if (shard >= core.size()) return nullptr;
     return core.at(shard).slots().find_and_ref(index, generation);
+}
+
+std::int64_t peek_live(runtime_core& core, unsigned shard, std::uint32_t index,
+                       std::uint32_t generation) noexcept {
+    if (shard >= core.size()) return -1;
+    return core.at(shard).slots().peek(index, generation);
+}
+
+void set_slot_marks(control& c, std::uint32_t marks) noexcept {
+    assert(current_shard == c.home_);
+    c.home_->slots().set_marks(c.index(), marks);
 }
 
 bool visit_live(runtime_core& core, unsigned shard, std::uint32_t index, std::uint32_t generation,

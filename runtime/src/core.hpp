@@ -57,6 +57,13 @@ public:
     control* find(std::uint32_t index, std::uint32_t generation) const noexcept;
     /// As find, from any thread, with a reference added to the result.
     control* find_and_ref(std::uint32_t index, std::uint32_t generation) const noexcept;
+    /// The marks of the live coroutine of that slot and generation (see
+    /// set_marks), or -1 if there is none; any thread, without the lock: a
+    /// snapshot, which its shard may contradict a moment later.
+    std::int64_t peek(std::uint32_t index, std::uint32_t generation) const noexcept;
+    /// Sets the marks of a live coroutine's slot; owner shard. A released
+    /// slot has none.
+    void set_marks(std::uint32_t index, std::uint32_t marks) noexcept;
     /// As find, from any thread, calling `fn` with the result while its slot
     /// cannot be released; false, without calling `fn`, if there is none.
     bool visit(std::uint32_t index, std::uint32_t generation, void (*fn)(control&, void*),
@@ -72,6 +79,7 @@ private:
     struct entry {
         std::atomic<control*> c{nullptr};
         std::atomic<std::uint32_t> generation{0};
+        std::atomic<std::uint32_t> marks{0};
     };
     struct chunk {
         std::array<entry, chunk_size> entries;

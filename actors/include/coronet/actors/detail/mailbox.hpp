@@ -61,6 +61,10 @@ private:
     bool admitted_ = false;
 };
 
+/// The mark (set_slot_marks) of a coroutine whose mailbox has a capacity:
+/// senders on other shards must reserve room in it before they send.
+inline constexpr std::uint32_t bounded_mailbox_mark = 1;
+
 /// The mailbox of one coroutine: its attachment, made when first needed.
 /// Everything but `count_` and `capacity_` is touched on the owner shard only.
 class mailbox final : public attachment {

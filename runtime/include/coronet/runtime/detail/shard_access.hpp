@@ -41,6 +41,18 @@ asio::io_context& shard_io(runtime_core& core, unsigned index);
 control* find_live(runtime_core& core, unsigned shard, std::uint32_t index,
                    std::uint32_t generation) noexcept;
 
+/// What a thread may learn of the coroutine of that shard, slot and
+/// generation without taking a lock or touching it: -1 if it is not alive,
+/// else the marks its shard put on its slot (set_slot_marks). Any thread; a
+/// snapshot that its shard may contradict a moment later.
+std::int64_t peek_live(runtime_core& core, unsigned shard, std::uint32_t index,
+                       std::uint32_t generation) noexcept;
+
+/// Marks the slot of live coroutine `c` with flags of a module built on the
+/// runtime (the actor layer marks a bounded mailbox), for peek_live; on
+/// `c`'s shard. The marks go with the slot when the coroutine ends.
+void set_slot_marks(control& c, std::uint32_t marks) noexcept;
+
 /// Calls `fn(c, ctx)` with the coroutine `c` of that shard, slot and
 /// generation if it is alive, and returns true; false if it is not. `c` stays
 /// allocated while `fn` runs (it may be ending on its shard meanwhile). Any

@@ -7,20 +7,23 @@
 
 namespace coronet::testing {
 
+/// True in a build with AddressSanitizer.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool address_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool address_sanitizer = true;
+#else
+inline constexpr bool address_sanitizer = false;
+#endif
+#else
+inline constexpr bool address_sanitizer = false;
+#endif
+
 /// True where GCC does not turn symmetric transfer into a tail call (its
 /// AddressSanitizer instrumentation prevents it): a coroutine awaiting many
 /// tasks that complete at once then grows the stack by a frame each time.
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool no_tail_calls = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool no_tail_calls = true;
-#else
-inline constexpr bool no_tail_calls = false;
-#endif
-#else
-inline constexpr bool no_tail_calls = false;
-#endif
+inline constexpr bool no_tail_calls = address_sanitizer;
 
 /// A runtime of two shards for each test, so that cross-shard paths run.
 class runtime_test : public ::testing::Test {

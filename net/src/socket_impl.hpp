@@ -73,24 +73,32 @@ socket_stream<Protocol>::socket_stream(socket_type socket) : socket_(std::move(s
     socket_.non_blocking(true);
 }
 
+// Not coroutines: the transfer's frame is the only one.
 template <class Protocol>
 task<std::size_t> socket_stream<Protocol>::read_some(std::span<std::byte> buffer) {
     int fd = socket_.native_handle();
-    long n = co_await detail::perform(
-        socket_, io_op::socket_recv, read_spec_, asio::socket_base::wait_read,
-        [&] { return static_cast<long>(::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT)); });
-    co_return static_cast<std::size_t>(n);
+    return detail::transfer(
+        socket_, io_op::socket_recv, read_spec_,
+        [fd, buffer] {
+            return static_cast<long>(::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT));
+        },
+        [this, buffer](auto handler) {
+            socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()), std::move(handler));
+        });
 }
 
 template <class Protocol>
 task<std::size_t> socket_stream<Protocol>::write_some(std::span<const std::byte> data) {
     int fd = socket_.native_handle();
-    long n = co_await detail::perform(
-        socket_, io_op::socket_send, write_spec_, asio::socket_base::wait_write, [&] {
+    return detail::transfer(
+        socket_, io_op::socket_send, write_spec_,
+        [fd, data] {
             return static_cast<long>(
                 ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL));
+        },
+        [this, data](auto handler) {
+            socket_.async_write_some(asio::buffer(data.data(), data.size()), std::move(handler));
         });
-    co_return static_cast<std::size_t>(n);
 }
 
 template <class Protocol>

@@ -166,7 +166,7 @@ private:
 
     runtime_core& core_;
     std::uint32_t index_;
-    asio::io_context io_{1};
+    asio::io_context io_{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
     ring<ready_item> ready_;
     // Other threads write the slot table's lock and the inbox on every

@@ -137,7 +137,13 @@ void shard::request_stop() {
 }
 
 void shard::join() {
-    if (thread_.joinable()) thread_.join();
+    if (!thread_.joinable()) return;
+    thread_.join();
+    drop_inbox();
+}
+
+shard::~shard() {
+    drop_inbox();
 }
 
 bool shard::is_this_thread() const noexcept {
@@ -305,7 +311,13 @@ void shard::loop() {
         sleep_until_work(now);
     }
     current_shard = nullptr;
-    // Work posted after the end is dropped unrun (its captures released).
+    drop_inbox();
+}
+
+// Work posted after the end is dropped unrun (its captures released): by the
+// loop as it ends, and again after the thread was joined and when the shard
+// is destroyed, for what came later (the watchdog, the blocking pool).
+void shard::drop_inbox() noexcept {
     while (remote_item* list = inbox_.exchange(nullptr, std::memory_order_acquire)) {
         while (list) {
             remote_item* next = list->next_;
@@ -492,9 +504,10 @@ void runtime_core::stop() noexcept {
     if (left != 0)
         log().error("runtime stop: {} coroutines did not end within the stop timeout", left);
 
+    // The watchdog first: it posts to the shards.
+    stop_watchdog();
     for (auto& s : shards_) s->request_stop();
     for (auto& s : shards_) s->join();
-    stop_watchdog();
     pool_.stop();
     stopped_ = true;
 }

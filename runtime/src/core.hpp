@@ -105,6 +105,7 @@ public:
     shard(runtime_core& core, std::uint32_t index);
     shard(const shard&) = delete;
     shard& operator=(const shard&) = delete;
+    ~shard();
 
     void start(bool pin);
     /// Asks the loop to end once nothing is left to run; any thread.
@@ -156,6 +157,8 @@ private:
     };
 
     void loop();
+    /// Deletes the work posted after the loop ended, unrun.
+    void drop_inbox() noexcept;
     /// Runs ready coroutines, up to a budget; returns the time it ended.
     std::chrono::steady_clock::time_point drain();
     bool run_inbox() noexcept;

@@ -173,25 +173,46 @@ void bind_one(SQLHSTMT stmt, SQLUSMALLINT number, value& v, parameter_buffer& b)
 
 // --- columns
 
-/// Reads a variable-length column in pieces; empty for NULL.
+/// Reads a variable-length column; empty for NULL. The first piece is short,
+/// as most values are: a driver may clear or pad all of the buffer it is
+/// given. The rest, if any, goes straight into the value, in one piece when
+/// the driver tells the length.
 template <class Bytes>
 std::optional<Bytes> read_variable(SQLHSTMT stmt, SQLUSMALLINT number, SQLSMALLINT c_type) {
-    Bytes out;
-    std::array<char, 4096> piece;  // not cleared: the driver writes what is read
+    using byte_type = typename Bytes::value_type;
     const std::size_t terminator = c_type == SQL_C_CHAR ? 1 : 0;
-    for (;;) {
-        SQLLEN indicator = 0;
-        SQLRETURN r = SQLGetData(stmt, number, c_type, piece.data(),
-                                 static_cast<SQLLEN>(piece.size()), &indicator);
-        if (r == SQL_NO_DATA) break;
-        check(r, SQL_HANDLE_STMT, stmt, "SQLGetData");
-        if (indicator == SQL_NULL_DATA) return std::nullopt;
-        std::size_t got = piece.size() - terminator;  // truncated: the buffer is full
+    std::array<char, 256> first;  // not cleared: the driver writes what is read
+    SQLLEN indicator = 0;
+    SQLRETURN r = SQLGetData(stmt, number, c_type, first.data(),
+                             static_cast<SQLLEN>(first.size()), &indicator);
+    if (r == SQL_NO_DATA) return Bytes{};
+    check(r, SQL_HANDLE_STMT, stmt, "SQLGetData");
+    if (indicator == SQL_NULL_DATA) return std::nullopt;
+    // What a call wrote: all of the buffer but the terminator when truncated.
+    auto written = [terminator](std::size_t buffer, SQLLEN indicator) {
+        std::size_t got = buffer - terminator;
         if (indicator != SQL_NO_TOTAL && static_cast<std::size_t>(indicator) <= got)
             got = static_cast<std::size_t>(indicator);
-        auto* p = reinterpret_cast<const typename Bytes::value_type*>(piece.data());
-        out.insert(out.end(), p, p + got);
-        if (r == SQL_SUCCESS) break;
+        return got;
+    };
+    std::size_t got = written(first.size(), indicator);
+    auto* p = reinterpret_cast<const byte_type*>(first.data());
+    Bytes out(p, p + got);
+    while (r == SQL_SUCCESS_WITH_INFO) {  // truncated: more to read
+        std::size_t piece = 4096;
+        if (indicator != SQL_NO_TOTAL && static_cast<std::size_t>(indicator) > got)
+            piece = static_cast<std::size_t>(indicator) - got + terminator;
+        std::size_t at = out.size();
+        out.resize(at + piece);
+        r = SQLGetData(stmt, number, c_type, out.data() + at, static_cast<SQLLEN>(piece),
+                       &indicator);
+        if (r == SQL_NO_DATA) {
+            out.resize(at);
+            break;
+        }
+        check(r, SQL_HANDLE_STMT, stmt, "SQLGetData");
+        got = written(piece, indicator);
+        out.resize(at + got);
     }
     return out;
 }
@@ -272,7 +293,13 @@ void close_cursor(statement_state& s) {
     check(SQLFreeStmt(s.stmt, SQL_CLOSE), SQL_HANDLE_STMT, s.stmt, "SQLFreeStmt");
 }
 
+void read_ahead(statement_state& s, std::size_t count);
+
 std::int64_t execute_now(statement_state& s) {
+    // The previous result's rows, read ahead or not, are dropped.
+    s.ahead.clear();
+    s.ahead_taken = 0;
+    s.ahead_error = nullptr;
     close_cursor(s);
     std::vector<parameter_buffer>& buffers = s.buffers;
     buffers.resize(s.params.size());
@@ -293,10 +320,14 @@ std::int64_t execute_now(statement_state& s) {
     }
     s.cursor_open = !s.columns.empty();
     s.affected = s.cursor_open ? -1 : affected_rows_of(s.stmt);
+    // Most results are a row or two: read them (and their end) now, in this
+    // call, rather than in a call per fetch.
+    read_ahead(s, 2);
     return s.affected;
 }
 
-std::optional<row> fetch_now(statement_state& s) {
+/// The next row from the driver, or empty at the end (the cursor closed).
+std::optional<row> fetch_row(statement_state& s) {
     if (!s.cursor_open) return std::nullopt;
     SQLRETURN r;
     {
@@ -314,6 +345,55 @@ std::optional<row> fetch_now(statement_state& s) {
         values.push_back(
             read_column(s.stmt, static_cast<SQLUSMALLINT>(i + 1), s.columns[i].sql_type));
     return row(std::move(values));
+}
+
+/// Reads up to `count` rows ahead into `s.ahead`, within the call that
+/// executed or fetched, so that the caller's next fetches (and the one that
+/// finds the end) need no call of their own. An error is kept for the fetch
+/// that would have met it, after the rows before it.
+void read_ahead(statement_state& s, std::size_t count) {
+    try {
+        for (std::size_t i = 0; i < count; ++i) {
+            std::optional<row> r = fetch_row(s);
+            if (!r) return;
+            s.ahead.push_back(std::move(*r));
+        }
+    } catch (const error& e) {
+        try {
+            rethrow_marking_loss(*s.conn, e);
+        } catch (...) {
+            s.ahead_error = std::current_exception();
+        }
+    } catch (...) {
+        s.ahead_error = std::current_exception();
+    }
+}
+
+/// The next row when it is known without calling the driver: true with `out`
+/// set to a row read ahead or, at the end, to empty; throws the error reading
+/// ahead met. False when the driver must be called.
+bool next_known(statement_state& s, std::optional<row>& out) {
+    if (s.ahead_taken < s.ahead.size()) {
+        out = std::move(s.ahead[s.ahead_taken++]);
+        if (s.ahead_taken == s.ahead.size()) {
+            s.ahead.clear();
+            s.ahead_taken = 0;
+        }
+        return true;
+    }
+    if (s.ahead_error) std::rethrow_exception(std::exchange(s.ahead_error, nullptr));
+    if (s.cursor_open) return false;
+    out.reset();
+    return true;
+}
+
+/// The next row, calling the driver: with it, the row after it is read ahead.
+std::optional<row> fetch_now(statement_state& s) {
+    std::optional<row> r;
+    if (next_known(s, r)) return r;
+    r = fetch_row(s);
+    if (r) read_ahead(s, 1);
+    return r;
 }
 
 void set_autocommit_now(connection_state& c, bool on) {
@@ -721,22 +801,30 @@ task<std::int64_t> statement::run() {
 }
 
 task<std::optional<row>> statement::fetch() {
+    connection_state& c = connection_of(s_);
+    std::optional<row> known;
+    if (next_known(*s_, known)) co_return known;
     auto fetched = call(
-        connection_of(s_), s_->target, [s = s_.get()] { return fetch_now(*s); },
-        canceller{s_.get()});
+        c, s_->target, [s = s_.get()] { return fetch_now(*s); }, canceller{s_.get()});
     co_return co_await std::move(fetched);
 }
 
 task<std::vector<row>> statement::fetch_all() {
+    connection_state& c = connection_of(s_);
+    std::vector<row> rows;
+    std::optional<row> known;
+    while (next_known(*s_, known)) {
+        if (!known) co_return rows;
+        rows.push_back(std::move(*known));
+    }
     auto fetched = call(
-        connection_of(s_), s_->target,
-        [s = s_.get()] {
-            std::vector<row> rows;
+        c, s_->target,
+        [s = s_.get(), &rows] {
             while (auto r = fetch_now(*s)) rows.push_back(std::move(*r));
-            return rows;
         },
         canceller{s_.get()});
-    co_return co_await std::move(fetched);
+    co_await std::move(fetched);
+    co_return rows;
 }
 
 const std::vector<column>& statement::columns() const {

@@ -10,6 +10,7 @@
 #include <sqlext.h>
 
 #include <atomic>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,7 +79,13 @@ struct statement_state : std::enable_shared_from_this<statement_state> {
     std::vector<parameter_buffer> buffers;
     std::vector<column> columns;
     std::int64_t affected = -1;
-    bool cursor_open = false;
+    bool cursor_open = false;  ///< the driver has rows left to fetch
+    /// Rows of the result read in the call that executed or fetched before:
+    /// the next fetch takes `ahead[ahead_taken]` without calling the driver.
+    std::vector<row> ahead;
+    std::size_t ahead_taken = 0;
+    /// What reading ahead threw, for the fetch after the rows in `ahead`.
+    std::exception_ptr ahead_error;
 
     // A call in the driver that SQLCancel may cut short (see canceller).
     std::mutex call_mutex;

@@ -183,8 +183,8 @@ std::optional<Bytes> read_variable(SQLHSTMT stmt, SQLUSMALLINT number, SQLSMALLI
     const std::size_t terminator = c_type == SQL_C_CHAR ? 1 : 0;
     std::array<char, 256> first;  // not cleared: the driver writes what is read
     SQLLEN indicator = 0;
-    SQLRETURN r = SQLGetData(stmt, number, c_type, first.data(),
-                             static_cast<SQLLEN>(first.size()), &indicator);
+    SQLRETURN r = SQLGetData(stmt, number, c_type, first.data(), static_cast<SQLLEN>(first.size()),
+                             &indicator);
     if (r == SQL_NO_DATA) return Bytes{};
     check(r, SQL_HANDLE_STMT, stmt, "SQLGetData");
     if (indicator == SQL_NULL_DATA) return std::nullopt;

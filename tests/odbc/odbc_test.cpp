@@ -524,8 +524,8 @@ TEST_P(OdbcTest, AnErrorInTheMiddleOfAResultComesAfterTheRowsBeforeIt) {
     const bool sqlite = GetParam() == "sqlite";
     const std::string failing = sqlite ? "abs(-9223372036854775807 - 1 + (x - 3))" : "1 / (x - x)";
     run([&]() -> task<void> {
-        auto db = co_await odbc::connection::open(db_.connection_string +
-                                                  (sqlite ? ";StepAPI=1" : ""));
+        auto db =
+            co_await odbc::connection::open(db_.connection_string + (sqlite ? ";StepAPI=1" : ""));
         auto select = co_await db.prepare(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) "
             "SELECT CASE WHEN x < 3 THEN x ELSE " +
@@ -539,8 +539,10 @@ TEST_P(OdbcTest, AnErrorInTheMiddleOfAResultComesAfterTheRowsBeforeIt) {
             failed = true;
         }
         EXPECT_TRUE(failed);
-        if (sqlite) EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2}));
-        else EXPECT_TRUE(got.empty());
+        if (sqlite)
+            EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2}));
+        else
+            EXPECT_TRUE(got.empty());
         // The connection goes on.
         auto again = co_await db.prepare("SELECT 7");
         co_await again.execute();

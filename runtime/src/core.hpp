@@ -84,6 +84,10 @@ private:
     struct chunk {
         std::array<entry, chunk_size> entries;
     };
+    /// A chunk in memory of its own from the kernel, its pages faulted in at
+    /// once (as the frame allocator's slabs); and its end.
+    static chunk* make_chunk();
+    static void free_chunk(chunk* ch) noexcept;
 
     entry* at(std::uint32_t index) const noexcept {
         chunk* ch = chunks_[index >> chunk_bits].load(std::memory_order_acquire);

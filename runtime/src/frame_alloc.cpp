@@ -1,6 +1,6 @@
 #include <coronet/runtime/detail/frame_alloc.hpp>
 
-#include <sys/mman.h>
+#include "pages.hpp"
 
 #include <array>
 #include <atomic>
@@ -50,17 +50,13 @@ struct chain {
     std::size_t count = 0;
 };
 
-/// A slab straight from the kernel: no allocator header, and its pages are
-/// touched (and so faulted in) only as frames are carved from it. (Huge pages,
-/// MADV_HUGEPAGE, would take a few hundred page faults where this takes a
-/// hundred thousand for a million frames; but on the virtual machines here a
-/// huge page that has been free for a while costs far more to fault in again
-/// than 512 small ones: a million spawns then ran 4x slower.)
+/// A slab straight from the kernel: no allocator header, and its pages
+/// faulted in at once (map_populated). (Huge pages, MADV_HUGEPAGE, would need
+/// fewer faults still; but on the virtual machines here a huge page that has
+/// been free for a while costs far more to fault in again than 512 small
+/// ones: a million spawns then ran 4x slower.)
 void* map_slab() {
-    void* p =
-        ::mmap(nullptr, slab_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    return p;
+    return map_populated(slab_size);
 }
 
 /// What all threads share: the slabs (never returned to the system, so a

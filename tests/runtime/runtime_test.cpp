@@ -146,6 +146,31 @@ TEST_F(RuntimeTest, SpawnFromACoroutineStaysOnItsShard) {
     EXPECT_EQ(h.wait(), (std::vector<unsigned>{1, 1, 1, 1}));
 }
 
+TEST_F(RuntimeTest, CoroutinesSpawnedOnAShardStartInTheOrderTheyWereSpawned) {
+    // Enough to be alive at once in dozens of the slot table's chunks and to
+    // grow the ready queue far past its first sizes, a few times over.
+    constexpr int n = 200'000;
+    for (int round = 0; round < 3; ++round) {
+        auto h = rt_.spawn_on(0, [&]() -> task<std::vector<int>> {
+            std::vector<int> order;
+            order.reserve(n);
+            std::vector<coronet::join_handle<void>> all;
+            all.reserve(n);
+            for (int i = 0; i < n; ++i)
+                all.push_back(coronet::spawn([&order, i]() -> task<void> {
+                    order.push_back(i);
+                    co_return;
+                }));
+            for (auto& c : all) co_await c.join();
+            co_return order;
+        });
+        std::vector<int> order = h.wait();
+        ASSERT_EQ(order.size(), static_cast<std::size_t>(n));
+        EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+        EXPECT_EQ(order.back(), n - 1);
+    }
+}
+
 TEST_F(RuntimeTest, SpawnOnRunsOnTheGivenShard) {
     for (unsigned s = 0; s < 2; ++s) {
         auto h = rt_.spawn_on(s, shard_of_caller);

@@ -80,7 +80,8 @@ inline std::vector<std::string> mapped_files() {
 /// but for the program's own executable and libraries and /proc/<pid>/maps:
 /// ThreadSanitizer's symbolizer opens them (keeping some) the first time it
 /// matches a report against the suppressions, at any moment of a test, and
-/// coronet never opens them.
+/// coronet never opens them. A descriptor closed while it is looked at (by
+/// another thread) is not counted.
 inline std::vector<std::string> descriptor_targets() {
     const std::vector<std::string> mapped = mapped_files();
     auto sanitizer_owned = [&](const std::string& t) {
@@ -91,9 +92,8 @@ inline std::vector<std::string> descriptor_targets() {
     for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
         std::error_code ec;
         auto target = std::filesystem::read_symlink(entry.path(), ec);
-        if (!ec && sanitizer_owned(target.string())) continue;
-        out.push_back(entry.path().filename().string() + " -> " +
-                      (ec ? std::string("?") : target.string()));
+        if (ec || sanitizer_owned(target.string())) continue;  // closed meanwhile, or theirs
+        out.push_back(entry.path().filename().string() + " -> " + target.string());
     }
     return out;
 }

@@ -210,13 +210,13 @@ private:
         if constexpr (sizeof...(Stored) > 0 && keeps_fn) {
             // Kept here, passed as rvalues: the frame may hold references to them.
             call_.emplace(std::forward<F>(fn), std::forward<A>(args)...);
-            return std::apply([this](auto& f, auto&... a) { return invoke(f, std::move(a)...); },
-                              *call_);
+            return std::apply(
+                [this](auto& f, auto&... a) { return this->invoke(f, std::move(a)...); }, *call_);
         } else if constexpr (sizeof...(Stored) > 0) {
             Fn f = fn;
             call_.emplace(std::forward<A>(args)...);
-            return std::apply([this, f](auto&... a) mutable { return invoke(f, std::move(a)...); },
-                              *call_);
+            return std::apply(
+                [this, f](auto&... a) mutable { return this->invoke(f, std::move(a)...); }, *call_);
         } else if constexpr (keeps_fn) {
             call_.emplace(std::forward<F>(fn));
             return invoke(std::get<0>(*call_), std::forward<A>(args)...);

@@ -387,11 +387,10 @@ bool next_known(statement_state& s, std::optional<row>& out) {
     return true;
 }
 
-/// The next row, calling the driver: with it, the row after it is read ahead.
+/// The next row from the driver, when next_known had none: with it, the row
+/// after it is read ahead.
 std::optional<row> fetch_now(statement_state& s) {
-    std::optional<row> r;
-    if (next_known(s, r)) return r;
-    r = fetch_row(s);
+    std::optional<row> r = fetch_row(s);
     if (r) read_ahead(s, 1);
     return r;
 }
@@ -820,7 +819,7 @@ task<std::vector<row>> statement::fetch_all() {
     auto fetched = call(
         c, s_->target,
         [s = s_.get(), &rows] {
-            while (auto r = fetch_now(*s)) rows.push_back(std::move(*r));
+            while (auto r = fetch_row(*s)) rows.push_back(std::move(*r));
         },
         canceller{s_.get()});
     co_await std::move(fetched);

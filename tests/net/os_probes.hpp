@@ -37,14 +37,6 @@ private:
     std::filesystem::path path_;
 };
 
-/// How many descriptors this process has open.
-inline int open_descriptors() {
-    int n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
-        ++n;
-    return n;
-}
-
 /// The processes whose parent is this one, zombies included.
 inline std::vector<int> child_processes() {
     std::vector<int> out;

@@ -28,7 +28,9 @@ struct member {
 
 // Who is in the chat. Every coroutine of the server runs on the listener's
 // shard, so the room needs no lock. A broadcast holds the members it writes
-// to, so one that leaves meanwhile stays valid until it is done.
+// to, so one that leaves meanwhile stays valid until it is done. Each member's
+// coroutine shares the room: it outlives the accepting loop when the server
+// is terminated while members are still leaving.
 using room = std::vector<std::shared_ptr<member>>;
 
 task<void> say(member& to, std::string line) {
@@ -46,7 +48,8 @@ task<void> broadcast(room& members, const member* from, std::string line) {
         if (m.get() != from) co_await say(*m, line);
 }
 
-task<void> serve_member(room& members, coronet::tcp::stream s) {
+task<void> serve_member(std::shared_ptr<room> shared, coronet::tcp::stream s) {
+    room& members = *shared;
     auto me = std::make_shared<member>();
     me->stream = std::move(s);
     try {
@@ -65,8 +68,8 @@ task<void> serve_member(room& members, coronet::tcp::stream s) {
 }
 
 task<void> chat_server(coronet::tcp::listener l) {
-    room members;
-    for (;;) coronet::spawn(serve_member, std::ref(members), co_await l.accept());
+    auto members = std::make_shared<room>();
+    for (;;) coronet::spawn(serve_member, members, co_await l.accept());
 }
 
 // ---------------------------------------------------------------- the clients

@@ -5,6 +5,9 @@
 
 #include <asio/steady_timer.hpp>
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -617,7 +620,68 @@ void connection_state::disconnect() noexcept {
     SQLDisconnect(dbc);
     SQLFreeHandle(SQL_HANDLE_DBC, dbc);
     dbc = SQL_NULL_HDBC;
+    driver_cancel = nullptr;
+    if (driver_library) dlclose(driver_library);
+    driver_library = nullptr;
 }
+
+namespace {
+
+/// The path of the loaded library whose file is named `file` or lib`file`
+/// (a driver's SQL_DRIVER_NAME may leave out Debian's "lib"), or "".
+std::string loaded_library(std::string_view file) {
+    struct search {
+        std::string_view file;
+        std::string path;
+    } s{file, {}};
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) {
+            auto& s = *static_cast<search*>(data);
+            std::string_view path = info->dlpi_name ? info->dlpi_name : "";
+            std::string_view name = path.substr(path.rfind('/') + 1);
+            if (name.starts_with("lib") && name.substr(3) == s.file) name.remove_prefix(3);
+            if (name != s.file) return 0;
+            s.path = path;
+            return 1;
+        },
+        &s);
+    return s.path;
+}
+
+/// Finds the driver of connected `c` among the loaded libraries and its
+/// SQLCancel (see cancel_function); leaves it null if any step fails.
+void find_driver_cancel(connection_state& c) noexcept {
+    try {
+        std::array<char, 512> name{};
+        SQLSMALLINT length = 0;
+        if (!SQL_SUCCEEDED(SQLGetInfo(c.dbc, SQL_DRIVER_NAME, name.data(),
+                                      static_cast<SQLSMALLINT>(name.size()), &length)))
+            return;
+        std::string path = loaded_library(name.data());
+        if (path.empty()) return;
+        void* library = dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+        if (!library) return;
+        auto cancel = reinterpret_cast<cancel_function>(dlsym(library, "SQLCancel"));
+        if (!cancel || cancel == &SQLCancel) {
+            dlclose(library);
+            return;
+        }
+        c.driver_cancel = cancel;
+        c.driver_library = library;
+    } catch (...) {  // no memory for the path: the manager's SQLCancel it is
+    }
+}
+
+/// The driver's handle of `s`'s statement, for its driver_cancel.
+void find_driver_statement(statement_state& s) noexcept {
+    if (!s.conn->driver_cancel) return;
+    SQLHANDLE h = s.stmt;  // in: the manager's handle; out: the driver's
+    if (SQL_SUCCEEDED(SQLGetInfo(s.conn->dbc, SQL_DRIVER_HSTMT, &h, sizeof h, nullptr)) &&
+        h != SQL_NULL_HANDLE)
+        s.driver_stmt = h;
+}
+
+}  // namespace
 
 connection::connection() noexcept = default;
 connection::connection(connection&&) noexcept = default;
@@ -666,6 +730,7 @@ task<connection> connection::open(std::string target, connect_options options) {
                 throw;
             }
         }
+        find_driver_cancel(*state);
         if (!options.autocommit) set_autocommit_now(*state, false);
     });
     connection out;
@@ -689,6 +754,7 @@ task<statement> connection::prepare(std::string sql) {
         SQLHDBC dbc = state->conn->dbc;
         check(SQLAllocHandle(SQL_HANDLE_STMT, dbc, &state->stmt), SQL_HANDLE_DBC, dbc,
               "SQLAllocHandle");
+        find_driver_statement(*state);
         SQLHSTMT stmt = state->stmt;
         check(SQLPrepare(stmt, reinterpret_cast<SQLCHAR*>(state->sql.data()),
                          static_cast<SQLINTEGER>(state->sql.size())),
@@ -852,7 +918,10 @@ void cancel_call(statement_state& s, std::uint64_t call) noexcept {
             std::lock_guard lock(s.call_mutex);
             if (!s.in_call || (call != 0 && call != s.calls)) return;
             call = s.calls;
-            SQLCancel(s.stmt);
+            if (s.driver_stmt != SQL_NULL_HSTMT)
+                s.conn->driver_cancel(s.driver_stmt);
+            else
+                SQLCancel(s.stmt);
         }
         auto timer =
             std::make_shared<asio::steady_timer>(detail::this_io(), std::chrono::milliseconds(20));

@@ -32,9 +32,17 @@ inline void check(SQLRETURN r, SQLSMALLINT type, SQLHANDLE handle, const char* c
 
 struct statement_state;
 
+/// The driver's own SQLCancel, called around the driver manager: unixODBC's
+/// SQLCancel clears the statement's diagnostics without a lock while the call
+/// being cancelled, on another thread, writes them. Null when the driver
+/// could not be found (the manager's SQLCancel is used instead).
+using cancel_function = SQLRETURN (*)(SQLHSTMT);
+
 struct connection_state {
     SQLHDBC dbc = SQL_NULL_HDBC;
     std::string source;  ///< the connection string without its password
+    cancel_function driver_cancel = nullptr;
+    void* driver_library = nullptr;  ///< holds the driver loaded for driver_cancel
     std::atomic<bool> broken{false};
     bool autocommit = true;
     bool end_restores_autocommit = false;  ///< begin() turned it off
@@ -71,6 +79,7 @@ struct parameter_buffer {
 struct statement_state : std::enable_shared_from_this<statement_state> {
     std::shared_ptr<connection_state> conn;
     SQLHSTMT stmt = SQL_NULL_HSTMT;
+    SQLHSTMT driver_stmt = SQL_NULL_HSTMT;  ///< the driver's handle of `stmt`
     std::string sql;
     blocking_target target;  ///< the dispatcher's key: data source and statement
     bool described = false;  ///< `columns` holds the result's description

@@ -197,6 +197,10 @@ void shard::count_down(bool all, bool live) noexcept {
 }
 
 void shard::resume(control* c, std::coroutine_handle<> h) noexcept {
+    // One handler of a poll resumes one coroutine and returns to the event
+    // loop: the budget bounds what that coroutine does inline, not what all
+    // the handlers of the poll did before it (each would yield at once).
+    dispatch_.new_turn();
     run(c, h, stall_clock());
 }
 

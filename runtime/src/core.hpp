@@ -117,6 +117,8 @@ public:
     void join();
 
     /// Resumes `h` of `c` now, counting a stall if it runs long; owner thread.
+    /// For the event loop's handlers and posted work: each such resumption
+    /// has an inline budget of its own (see dispatcher::new_turn).
     void resume(control* c, std::coroutine_handle<> h) noexcept;
     /// The clock that times resumptions for stall detection: the coarse
     /// monotonic clock when the threshold allows, else steady_clock.

@@ -41,7 +41,8 @@ struct io_policy_options {
     /// A shard with more coroutines than this ready to run is saturated: its
     /// blocking calls are offloaded whatever their latency.
     std::uint32_t saturated_above = 64;
-    /// Ops completed inline in one turn of a shard. The op that spends it
+    /// Ops completed inline in one turn of a shard: a pass over its ready
+    /// queue, or one coroutine resumed by its event loop. The op that spends it
     /// puts its coroutine back in the ready queue and ends the turn: the
     /// shard polls its event loop and runs the other ready coroutines before
     /// it resumes that one, so coroutines whose I/O keeps completing cannot

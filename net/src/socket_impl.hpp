@@ -78,7 +78,7 @@ template <class Protocol>
 task<std::size_t> socket_stream<Protocol>::read_some(std::span<std::byte> buffer) {
     int fd = socket_.native_handle();
     return detail::transfer(
-        socket_, io_op::socket_recv, read_spec_,
+        socket_, io_op::socket_recv, read_spec_, sent_in_,
         [fd, buffer] {
             return static_cast<long>(::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT));
         },
@@ -91,7 +91,7 @@ template <class Protocol>
 task<std::size_t> socket_stream<Protocol>::write_some(std::span<const std::byte> data) {
     int fd = socket_.native_handle();
     return detail::transfer(
-        socket_, io_op::socket_send, write_spec_,
+        socket_, io_op::socket_send, write_spec_, sent_in_,
         [fd, data] {
             return static_cast<long>(
                 ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL));

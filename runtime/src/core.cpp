@@ -169,6 +169,7 @@ std::chrono::steady_clock::time_point shard::run(
     const std::type_info* fn = &c->function();  // c may be gone once its body ends
     control* outer = std::exchange(current_control, c);
     if (!h) h = c->start();  // its first turn
+    dispatch_.resuming();
     while (h) {
         h.resume();
         if (!c->body_done()) break;

@@ -448,18 +448,42 @@ task<void> ping_pong(int rounds) {
     co_await echo.join();
 }
 
-TEST(TcpDispatcherTest, RequestResponseWaitsInTheEventLoopAndStopsGuessing) {
+TEST(TcpDispatcherTest, ReadsBeforeThePeerWroteWaitInTheEventLoopAndStopGuessing) {
     coronet::runtime rt(one_shard());
-    rt.sync_wait(ping_pong(200));
+    rt.sync_wait([]() -> task<void> {
+        auto [client, server] = co_await connect_pair();
+        coronet::semaphore turn(0);
+        auto writer = coronet::spawn([&turn, &client = client]() -> task<void> {
+            for (int i = 0; i < 200; ++i) {
+                co_await turn.acquire();
+                co_await client.send_msg("ping");
+            }
+        });
+        for (int i = 0; i < 200; ++i) {
+            turn.release();  // the writer is ready, but has not run yet
+            EXPECT_EQ(co_await server.recv_msg(), "ping");
+        }
+        co_await writer.join();
+    }());
     auto recv = rt.io_stats(io_op::socket_recv);
-    // Each side's read of a message comes before the peer wrote it.
-    EXPECT_GE(recv.epoll_waits, 200u);
+    EXPECT_GE(recv.epoll_waits, 200u);  // each read came before its message
     // After a run of misses the first attempt is mostly skipped.
     EXPECT_GT(recv.skipped_attempts, 100u);
     EXPECT_LT(recv.speculative_misses, 100u);
     auto send = rt.io_stats(io_op::socket_send);
-    EXPECT_EQ(send.inline_completions, 400u);  // sends always find room
+    EXPECT_EQ(send.inline_completions, 200u);  // sends always find room
     EXPECT_EQ(send.epoll_waits, 0u);
+}
+
+TEST(TcpDispatcherTest, RequestAndResponseOnOneShardNeverWaitInTheEventLoop) {
+    // Each side reads right after its send, so it yields first and the other
+    // side, ready meanwhile, answers before the read is made.
+    coronet::runtime rt(one_shard());
+    rt.sync_wait(ping_pong(200));
+    auto recv = rt.io_stats(io_op::socket_recv);
+    EXPECT_EQ(recv.epoll_waits, 0u);
+    EXPECT_EQ(recv.inline_completions, 400u);
+    EXPECT_EQ(rt.io_stats(io_op::socket_send).inline_completions, 400u);
 }
 
 TEST(TcpDispatcherTest, AStreamingReceiverCompletesInline) {
@@ -525,6 +549,35 @@ TEST(TcpDispatcherTest, SessionsWokenByOnePollEachHaveTheirOwnInlineBudget) {
     auto send = rt.io_stats(io_op::socket_send);
     EXPECT_EQ(send.inline_completions, 2u * sessions);
     EXPECT_EQ(send.budget_yields, 0u);
+}
+
+TEST(TcpDispatcherTest, AReceiveRightAfterASendLetsTheReadyCoroutinesRunFirst) {
+    coronet::runtime rt(one_shard());
+    rt.sync_wait([]() -> task<void> {
+        auto [client, server] = co_await connect_pair();
+        co_await client.send_all("12");  // both requests wait in the server's socket
+        std::array<std::byte, 1> request;
+        int others_ran = 0;
+        auto other = [&others_ran]() -> task<void> {
+            ++others_ran;
+            co_return;
+        };
+
+        // Read with nothing sent before: the data is there, the read
+        // completes inline and nothing else runs meanwhile.
+        auto first = coronet::spawn(other);
+        co_await server.recv_exactly(request);
+        EXPECT_EQ(others_ran, 0);
+
+        // Send, then read in the same resumption: the read lets the
+        // coroutine that was ready run first, though its data is there too.
+        co_await server.send_all("a");
+        co_await server.recv_exactly(request);
+        EXPECT_EQ(others_ran, 1);
+        EXPECT_EQ(static_cast<char>(request[0]), '2');
+        co_await first.join();
+    }());
+    EXPECT_EQ(rt.io_stats(io_op::socket_recv).inline_completions, 2u);
 }
 
 TEST(TcpDispatcherTest, AlwaysAsyncWaitsForReadinessFirst) {

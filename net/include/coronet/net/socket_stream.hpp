@@ -82,6 +82,7 @@ private:
     socket_type socket_{detail::unbound_context()};
     coronet::detail::speculation read_spec_;
     coronet::detail::speculation write_spec_;
+    std::uint64_t sent_in_ = ~std::uint64_t{0};  ///< see detail::transfer
 };
 
 }  // namespace coronet::net

@@ -202,6 +202,11 @@ public:
     }
     /// The inline budget of this turn is spent: the shard ends the turn.
     bool turn_over() const noexcept { return turn_over_; }
+    /// A coroutine of the shard is resumed (each resumption has its number).
+    void resuming() noexcept { ++resumption_; }
+    /// The number of the resumption running now: equal numbers mean that
+    /// no other coroutine of the shard ran in between.
+    std::uint64_t resumption() const noexcept { return resumption_; }
 
     // --- calls that can only block (open, fsync, resolve, ODBC)
 
@@ -240,6 +245,7 @@ private:
     std::uint32_t inline_this_turn_ = 0;
     std::size_t inline_bytes_this_turn_ = 0;
     bool turn_over_ = false;
+    std::uint64_t resumption_ = 0;
     bool watchdog_started_ = false;
     inline_watch watch_;
     std::array<io_counter_block, static_cast<std::size_t>(io_op::count_)> counters_{};

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <system_error>
 
@@ -133,14 +134,26 @@ long first_attempt(coronet::detail::dispatcher& d, io_op op, coronet::detail::sp
 /// that `start` starts (see transfer_awaiter) does the transfer once the
 /// event loop finds the descriptor ready.
 ///
+/// `sent_in` is the stream's: the resumption (dispatcher::resumption) in
+/// which its last send completed inline. A receive in that same resumption,
+/// adaptive, yields first: its peer cannot have answered what was just sent,
+/// and Asio tries a read at once after each one that found data, so reading
+/// now would cost a system call that finds nothing; after the coroutines
+/// ready meanwhile (the other sessions of the poll) have run, the answer
+/// often has come.
+///
 /// Errors: `std::system_error` with the OS error; ECANCELED when `handle` is
 /// closed while the operation waits. Cancellation: terminating the coroutine
 /// cancels the waiting operation.
 template <class Handle, class Call, class Start>
-task<std::size_t> transfer(Handle& handle, io_op op, coronet::detail::speculation& spec, Call call,
-                           Start start) {
+task<std::size_t> transfer(Handle& handle, io_op op, coronet::detail::speculation& spec,
+                           std::uint64_t& sent_in, Call call, Start start) {
     coronet::detail::dispatcher& d = coronet::detail::this_dispatcher();
+    bool sending = op == io_op::socket_send;
+    if (!sending && sent_in == d.resumption() && d.mode() == io_mode::adaptive)
+        co_await coronet::yield();
     if (long n = first_attempt(d, op, spec, call); n >= 0) {
+        if (sending) sent_in = d.resumption();
         if (d.completed_inline(op, static_cast<std::size_t>(n))) co_await coronet::yield();
         co_return static_cast<std::size_t>(n);
     }

@@ -348,22 +348,31 @@ void shard::drop_inbox() noexcept {
 
 // ---------------------------------------------------------------- blocking_pool
 
+unsigned blocking_pool::startable() const noexcept {
+    return waiting_.size + std::min(computing_.size, cpu_slots_ - cpu_running_);
+}
+
+blocking_call* blocking_pool::take() noexcept {
+    blocking_call* w = waiting_.calls.front();
+    blocking_call* c = cpu_running_ < cpu_slots_ ? computing_.calls.front() : nullptr;
+    blocking_call* job = w && (!c || w->seq_ < c->seq_) ? w : c;
+    if (!job) return nullptr;
+    (job->cpu_bound_ ? computing_ : waiting_).erase(job);
+    job->queued_ = false;
+    if (job->cpu_bound_) ++cpu_running_;
+    return job;
+}
+
 void blocking_pool::submit(blocking_call* job) {
     std::lock_guard guard(mutex_);
     if (stopping_) throw std::system_error(make_error_code(errc::runtime_stopped));
     job->queued_ = true;
-    job->next_ = nullptr;
-    job->prev_ = tail_;
-    if (tail_)
-        tail_->next_ = job;
-    else
-        head_ = job;
-    tail_ = job;
-    ++queued_;
+    job->seq_ = next_seq_++;
+    (job->cpu_bound_ ? computing_ : waiting_).push(job);
     // An idle thread takes one job when it wakes; jobs beyond the idle threads
     // (woken or not yet) need threads of their own, up to the bound.
     if (idle_ > 0) cv_.notify_one();
-    if (queued_ > idle_ && threads_.size() < max_threads_)
+    if (startable() > idle_ && threads_.size() < max_threads_)
         threads_.emplace_back([this] { worker(); });
 }
 
@@ -371,41 +380,36 @@ bool blocking_pool::withdraw(blocking_call* job) noexcept {
     std::lock_guard guard(mutex_);
     if (!job->queued_) return false;
     job->queued_ = false;
-    --queued_;
-    if (job->prev_)
-        job->prev_->next_ = job->next_;
-    else
-        head_ = job->next_;
-    if (job->next_)
-        job->next_->prev_ = job->prev_;
-    else
-        tail_ = job->prev_;
-    job->next_ = job->prev_ = nullptr;
+    (job->cpu_bound_ ? computing_ : waiting_).erase(job);
     return true;
 }
 
 void blocking_pool::worker() {
     std::unique_lock lock(mutex_);
+    bool freed_slot = false;  // the last job was CPU-bound and has ended
     for (;;) {
-        while (!head_ && !stopping_) {
+        blocking_call* job;
+        while (!(job = take()) && !stopping_) {
             ++idle_;
             cv_.wait(lock);
             --idle_;
         }
-        if (!head_) return;
-        blocking_call* job = head_;
-        head_ = job->next_;
-        if (head_)
-            head_->prev_ = nullptr;
-        else
-            tail_ = nullptr;
-        job->next_ = job->prev_ = nullptr;
-        job->queued_ = false;
-        --queued_;
+        // A CPU-bound job that the freed slot lets start, and that this
+        // thread did not take, needs a thread.
+        if (freed_slot && computing_.size > 0 && cpu_running_ < cpu_slots_) {
+            if (idle_ > 0)
+                cv_.notify_one();
+            else if (threads_.size() < max_threads_)
+                threads_.emplace_back([this] { worker(); });
+        }
+        if (!job) return;
+        bool cpu_bound = job->cpu_bound_;
         lock.unlock();
         jobs_.fetch_add(1, std::memory_order_relaxed);
-        job->run();
+        job->run();  // the job may be gone once this returns
         lock.lock();
+        if (cpu_bound) --cpu_running_;
+        freed_slot = cpu_bound;
     }
 }
 
@@ -422,10 +426,28 @@ void blocking_pool::stop() noexcept {
 
 // ---------------------------------------------------------------- runtime_core
 
+namespace {
+
+unsigned cores() noexcept {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+unsigned shards_of(const runtime_options& options) noexcept {
+    return options.shards ? options.shards : cores();
+}
+
+/// CPU-bound blocking calls at once: by default the cores no shard runs on.
+unsigned cpu_slots_of(const runtime_options& options) noexcept {
+    if (options.cpu_bound_threads) return options.cpu_bound_threads;
+    unsigned shards = shards_of(options);
+    return cores() > shards ? cores() - shards : 1;
+}
+
+}  // namespace
+
 runtime_core::runtime_core(const runtime_options& options)
-    : options_(options), pool_(options.blocking_threads) {
-    unsigned n =
-        options.shards ? options.shards : std::max(1u, std::thread::hardware_concurrency());
+    : options_(options), pool_(options.blocking_threads, cpu_slots_of(options)) {
+    unsigned n = shards_of(options);
     shards_.reserve(n);
     for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(*this, i));
     for (auto& s : shards_) s->start(options.pin_threads);

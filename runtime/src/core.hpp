@@ -1,5 +1,6 @@
 #pragma once
 
+#include <coronet/runtime/detail/intrusive_list.hpp>
 #include <coronet/runtime/detail/spin_lock.hpp>
 #include "ring.hpp"
 #include "timer_heap.hpp"
@@ -210,9 +211,17 @@ private:
 };
 
 /// Threads for calls that must block: grown on demand up to a bound, FIFO.
+/// The threads that run blocking calls: up to `max_threads`, started as
+/// calls need them. Calls run in the order they came, except that at most
+/// `cpu_slots` CPU-bound calls (blocking_call::cpu_bound_) run at once:
+/// more would only take cores from the shards and from each other, while
+/// calls that wait (a disk, a server) gain from running side by side. A
+/// CPU-bound call beyond that waits, and the calls behind it that wait on
+/// something else go ahead of it.
 class blocking_pool {
 public:
-    explicit blocking_pool(unsigned max_threads) : max_threads_(max_threads ? max_threads : 1) {}
+    blocking_pool(unsigned max_threads, unsigned cpu_slots)
+        : max_threads_(max_threads ? max_threads : 1), cpu_slots_(cpu_slots ? cpu_slots : 1) {}
     ~blocking_pool() { stop(); }
 
     void submit(blocking_call* job);
@@ -220,17 +229,38 @@ public:
     bool withdraw(blocking_call* job) noexcept;
     void stop() noexcept;
     std::uint64_t jobs() const noexcept { return jobs_.load(std::memory_order_relaxed); }
+    unsigned cpu_slots() const noexcept { return cpu_slots_; }
 
 private:
+    /// Calls queued in order, one list per kind.
+    struct queue {
+        intrusive_list<blocking_call> calls;
+        unsigned size = 0;
+        void push(blocking_call* job) noexcept {
+            calls.push_back(job);
+            ++size;
+        }
+        void erase(blocking_call* job) noexcept {
+            calls.remove(job);
+            --size;
+        }
+    };
+
     void worker();
+    /// The queued calls a thread may start now.
+    unsigned startable() const noexcept;
+    /// Takes the call that came first among those a thread may start now.
+    blocking_call* take() noexcept;
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    blocking_call* head_ = nullptr;
-    blocking_call* tail_ = nullptr;
+    queue waiting_;    // calls that wait on something else than a core
+    queue computing_;  // CPU-bound calls
+    std::uint64_t next_seq_ = 0;
     unsigned max_threads_;
-    unsigned idle_ = 0;    // threads waiting for a job, including those woken for one
-    unsigned queued_ = 0;  // jobs no thread has taken
+    unsigned cpu_slots_;
+    unsigned cpu_running_ = 0;
+    unsigned idle_ = 0;  // threads waiting for a job, including those woken for one
     bool stopping_ = false;
     std::vector<std::thread> threads_;
     std::atomic<std::uint64_t> jobs_{0};

@@ -3,6 +3,8 @@
 #include "core.hpp"
 #include "log.hpp"
 
+#include <ctime>
+
 namespace coronet {
 
 const char* to_string(io_op op) noexcept {
@@ -127,6 +129,12 @@ dispatcher& this_dispatcher() {
 
 std::uint32_t ready_count() noexcept {
     return current_shard ? static_cast<std::uint32_t>(current_shard->ready_size()) : 0;
+}
+
+std::chrono::nanoseconds thread_cpu_time() noexcept {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
 }  // namespace detail

@@ -207,4 +207,95 @@ TEST(CallBlockingTest, AnInterruptIsNotCalledForACallThatCompletes) {
     EXPECT_EQ(interrupts.load(), 0);
 }
 
+// ------------------------------------------------------------------ calls that compute
+
+/// Runs on the calling thread until it has used `d` of CPU time.
+void compute_for(std::chrono::nanoseconds d) {
+    auto end = coronet::detail::thread_cpu_time() + d;
+    while (coronet::detail::thread_cpu_time() < end) {
+    }
+}
+
+/// Calls `fn` through the dispatcher under `key` until the dispatcher finds
+/// the key CPU-bound, at most `limit` times; whether it did.
+template <class Fn>
+task<bool> call_until_cpu_bound(std::string key, int limit, Fn fn) {
+    auto& state = coronet::detail::this_dispatcher().key(io_op::other, key);
+    for (int i = 0; i < limit && !state.cpu_bound(); ++i)
+        co_await coronet::call_blocking(io_op::other, key, fn);
+    co_return state.cpu_bound();
+}
+
+coronet::runtime_options one_cpu_slot() {
+    auto o = one_shard(coronet::io_mode::always_async);
+    o.cpu_bound_threads = 1;
+    o.blocking_threads = 8;
+    return o;
+}
+
+TEST(CallBlockingTest, ComputingCallsBeyondTheirThreadsWaitWhileCallsThatWaitGoAhead) {
+    coronet::runtime rt(one_cpu_slot());
+    ASSERT_TRUE(rt.sync_wait(call_until_cpu_bound("compute", 20, [] { compute_for(1ms); })));
+    struct computing {
+        std::atomic<bool> release{false};
+        std::atomic<int> running{0};
+        std::atomic<int> peak{0};
+        std::atomic<int> started{0};
+        coronet::testing::gate first_in;
+    } st;
+    auto compute = [](computing* st) -> task<void> {
+        co_await coronet::call_blocking(io_op::other, "compute", [st] {
+            int now = st->running.fetch_add(1) + 1;
+            for (int p = st->peak.load(); now > p && !st->peak.compare_exchange_weak(p, now);) {
+            }
+            if (st->started.fetch_add(1) == 0) st->first_in.open();
+            auto give_up = std::chrono::steady_clock::now() + 20s;
+            while (!st->release.load() && std::chrono::steady_clock::now() < give_up) {
+            }  // it computes until released
+            st->running.fetch_sub(1);
+        });
+    };
+    auto a = rt.spawn_on(0, compute, &st);
+    ASSERT_TRUE(st.first_in.wait());  // `a` holds the only CPU slot
+    auto b = rt.spawn_on(0, compute, &st);
+    coronet::testing::gate waited;
+    auto c = rt.spawn_on(0, [&waited]() -> task<void> {
+        co_await coronet::call_blocking(io_op::other, "wait", [&waited] { waited.open(); });
+    });
+    // `b` was queued before `c`; `c`, which does not compute, goes ahead.
+    EXPECT_TRUE(waited.wait()) << "a call that waits queued behind a computing one";
+    EXPECT_EQ(st.started.load(), 1) << "a second computing call took a core of its own";
+    st.release = true;
+    a.wait();
+    b.wait();
+    c.wait();
+    EXPECT_EQ(st.started.load(), 2);
+    EXPECT_EQ(st.peak.load(), 1);
+}
+
+TEST(CallBlockingTest, CallsThatWaitRunSideBySideBeyondTheCpuSlots) {
+    coronet::runtime rt(one_cpu_slot());
+    // Calls that sleep use next to no CPU: the key is not found CPU-bound.
+    EXPECT_FALSE(
+        rt.sync_wait(call_until_cpu_bound("wait", 8, [] { std::this_thread::sleep_for(1ms); })));
+    std::atomic<int> entered{0};
+    auto together =
+        rt.spawn_on(0, [&entered]() -> task<int> {
+              auto call = [&entered]() -> task<bool> {
+                  co_return co_await coronet::call_blocking(io_op::other, "wait", [&entered] {
+                      entered.fetch_add(1);
+                      auto give_up = std::chrono::steady_clock::now() + 10s;
+                      while (entered.load() < 3 && std::chrono::steady_clock::now() < give_up)
+                          std::this_thread::sleep_for(100us);
+                      return entered.load() >= 3;
+                  });
+              };
+              auto x = coronet::spawn(call);
+              auto y = coronet::spawn(call);
+              auto z = coronet::spawn(call);
+              co_return co_await x.join() + co_await y.join() + co_await z.join();
+          }).wait();
+    EXPECT_EQ(together, 3) << "calls that wait were held to the CPU slots";
+}
+
 }  // namespace

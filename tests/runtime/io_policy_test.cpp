@@ -131,6 +131,50 @@ TEST(BlockingKeyStateTest, AKeyThatKeepsStallingWaitsLongerAndALongStayInlineSho
     EXPECT_EQ(samples_until_inline(key, 10us), 32 * run) << "the run stops growing";
 }
 
+TEST(BlockingKeyStateTest, ACallThatComputesMakesItsKeyCpuBound) {
+    blocking_key_state key;
+    EXPECT_FALSE(key.cpu_bound());
+    EXPECT_TRUE(key.record_cpu(10ms, 9ms)) << "the first sample decides";
+    EXPECT_TRUE(key.cpu_bound());
+}
+
+TEST(BlockingKeyStateTest, ACallThatWaitsLeavesItsKeyUnbounded) {
+    blocking_key_state key;
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(key.record_cpu(10ms, 300us));
+    EXPECT_FALSE(key.cpu_bound());
+}
+
+TEST(BlockingKeyStateTest, TheCpuShareHasHysteresis) {
+    blocking_key_state key;
+    key.record_cpu(10ms, 10ms);
+    // Shares between a quarter and a half change nothing, either way.
+    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us);
+    EXPECT_TRUE(key.cpu_bound());
+    int waits = 0;
+    while (key.cpu_bound() && waits < 50) {
+        key.record_cpu(10ms, 0ms);
+        ++waits;
+    }
+    EXPECT_FALSE(key.cpu_bound());
+    EXPECT_GE(waits, 2) << "one call that waited does not move a computing key";
+    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us);
+    EXPECT_FALSE(key.cpu_bound());
+}
+
+TEST(BlockingKeyStateTest, TimesTheCpuOfTheFirstCallsThenOneInFour) {
+    blocking_key_state key;
+    int sampled = 0;
+    for (int i = 0; i < 8; ++i) {
+        bool s = key.sample_cpu();
+        if (s) key.record_cpu(1ms, 0ms);
+        sampled += s;
+    }
+    EXPECT_EQ(sampled, 8);
+    sampled = 0;
+    for (int i = 0; i < 400; ++i) sampled += key.sample_cpu();
+    EXPECT_EQ(sampled, 100);
+}
+
 TEST(SpeculationTest, TriesFirstWhileAttemptsHit) {
     speculation s;
     for (int i = 0; i < 100; ++i) {

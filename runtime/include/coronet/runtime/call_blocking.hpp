@@ -96,17 +96,24 @@ template <class Target, class Fn, class Interrupt>
         co_return out.get();
     }
     d.counters(op).offloads.add();
-    std::chrono::nanoseconds took{};
+    // Whether the key's calls compute or wait decides how many of them the
+    // pool runs at once; the pool thread's CPU time says which.
+    const bool time_cpu = key.sample_cpu();
+    std::chrono::nanoseconds took{}, cpu{};
     auto offloaded = spawn_blocking(
-        [&fn, &took] {
-            auto start = clock::now();
+        [&fn, &took, &cpu, time_cpu] {
+            auto start = clock::now();  // the CPU is timed within the wall time
+            std::chrono::nanoseconds cpu_start = time_cpu ? thread_cpu_time() : cpu;
             call_outcome<R> out = invoke_captured<R>(fn);
+            if (time_cpu) cpu = thread_cpu_time() - cpu_start;
             took = clock::now() - start;
             return out;
         },
         std::move(interrupt));
+    offloaded.cpu_bound_ = key.cpu_bound();
     call_outcome<R> out = co_await std::move(offloaded);
     d.record(op, key, took, false);
+    if (time_cpu) key.record_cpu(took, cpu);
     co_return out.get();
 }
 

@@ -259,5 +259,8 @@ dispatcher& this_dispatcher();
 /// The number of coroutines ready to run on the calling shard.
 std::uint32_t ready_count() noexcept;
 
+/// The CPU time the calling thread has used (a system call).
+std::chrono::nanoseconds thread_cpu_time() noexcept;
+
 }  // namespace detail
 }  // namespace coronet

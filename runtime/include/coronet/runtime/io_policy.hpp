@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -140,6 +141,33 @@ public:
         return std::chrono::nanoseconds(static_cast<std::int64_t>(mean_));
     }
 
+    /// Whether to time the thread CPU of this offloaded call: each of the
+    /// first few, then one in four (the clock is a system call).
+    bool sample_cpu() noexcept {
+        if (cpu_samples_ < 8) return true;
+        return (++unsampled_ & 3) == 0;
+    }
+    /// A sampled offloaded call took `wall`, of which its pool thread spent
+    /// `cpu` running. The key becomes CPU-bound when the mean share (weight
+    /// 1/4; the first sample sets it) rises above a half, and stops being so
+    /// when it falls below a quarter (a call that waits on a disk or a server
+    /// uses a few percent). Returns true when that changed.
+    bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu) noexcept {
+        if (wall.count() <= 0) return false;
+        double share =
+            std::min(1.0, static_cast<double>(cpu.count()) / static_cast<double>(wall.count()));
+        cpu_share_ = cpu_samples_++ == 0 ? share : cpu_share_ + (share - cpu_share_) * 0.25;
+        bool was = cpu_bound_;
+        if (cpu_share_ > 0.5)
+            cpu_bound_ = true;
+        else if (cpu_share_ < 0.25)
+            cpu_bound_ = false;
+        return cpu_bound_ != was;
+    }
+    /// Its offloaded calls compute rather than wait: the pool runs no more of
+    /// them at once than it has cores for (runtime_options::cpu_bound_threads).
+    bool cpu_bound() const noexcept { return cpu_bound_; }
+
 private:
     static constexpr std::uint32_t slow_weight = 8;
     static constexpr std::uint32_t max_backoff = 6;  // the run grows up to 2^5 times
@@ -151,6 +179,10 @@ private:
     }
 
     double mean_ = 0;
+    double cpu_share_ = 0;
+    std::uint32_t cpu_samples_ = 0;
+    std::uint32_t unsampled_ = 0;
+    bool cpu_bound_ = false;
     bool inline_ = true;
     std::uint32_t backoff_ = 0;       // returns inline that ended soon, plus one while offloaded
     std::uint32_t fast_run_ = 0;      // offloaded: the run of fast calls so far

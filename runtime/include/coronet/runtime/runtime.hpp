@@ -22,6 +22,11 @@ struct runtime_options {
     bool pin_threads = false;
     /// Upper bound on the threads of the blocking pool (spawn_blocking).
     unsigned blocking_threads = 64;
+    /// Upper bound on the blocking calls the pool runs at once whose key the
+    /// dispatcher has measured to compute rather than wait (call_blocking;
+    /// more would only take cores from the shards and from each other); 0
+    /// means the cores no shard runs on, at least 1.
+    unsigned cpu_bound_threads = 0;
     /// A coroutine that runs this long without suspending is reported as a stall.
     std::chrono::steady_clock::duration stall_threshold = std::chrono::milliseconds(20);
     /// How long `stop()` waits for terminated coroutines to unwind.

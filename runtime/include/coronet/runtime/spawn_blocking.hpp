@@ -3,6 +3,7 @@
 #include <coronet/runtime/detail/shard_access.hpp>
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -19,7 +20,11 @@ public:
     virtual void run() noexcept = 0;
     blocking_call* next_ = nullptr;
     blocking_call* prev_ = nullptr;
+    std::uint64_t seq_ = 0;  // the pool's: the order the calls came in
     bool queued_ = false;
+    /// The call computes rather than waits: the pool bounds how many such
+    /// calls run at once (runtime_options::cpu_bound_threads).
+    bool cpu_bound_ = false;
 
 protected:
     ~blocking_call() = default;

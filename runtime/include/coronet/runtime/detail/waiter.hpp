@@ -1,6 +1,7 @@
 #pragma once
 
 #include <coronet/runtime/detail/control.hpp>
+#include <coronet/runtime/detail/intrusive_list.hpp>
 
 #include <coroutine>
 
@@ -29,22 +30,16 @@ protected:
 /// An intrusive FIFO of waiters; not synchronised (the primitive locks it).
 class waiter_list {
 public:
-    bool empty() const noexcept { return head_ == nullptr; }
-    waiter* front() const noexcept { return head_; }
+    bool empty() const noexcept { return list_.empty(); }
+    waiter* front() const noexcept { return list_.front(); }
 
     void push_back(waiter* w) noexcept {
-        w->next_ = nullptr;
-        w->prev_ = tail_;
-        if (tail_)
-            tail_->next_ = w;
-        else
-            head_ = w;
-        tail_ = w;
+        list_.push_back(w);
         w->linked_ = true;
     }
 
     waiter* pop_front() noexcept {
-        waiter* w = head_;
+        waiter* w = list_.front();
         if (w) remove(w);
         return w;
     }
@@ -52,30 +47,20 @@ public:
     /// Unlinks `w`; false if it was not linked.
     bool remove(waiter* w) noexcept {
         if (!w->linked_) return false;
-        if (w->prev_)
-            w->prev_->next_ = w->next_;
-        else
-            head_ = w->next_;
-        if (w->next_)
-            w->next_->prev_ = w->prev_;
-        else
-            tail_ = w->prev_;
-        w->next_ = w->prev_ = nullptr;
+        list_.remove(w);
         w->linked_ = false;
         return true;
     }
 
     /// Unlinks every waiter and returns them as a chain through `next_`.
     waiter* take_all() noexcept {
-        waiter* all = head_;
-        for (waiter* w = head_; w; w = w->next_) w->linked_ = false;
-        head_ = tail_ = nullptr;
+        waiter* all = list_.take_all();
+        for (waiter* w = all; w; w = w->next_) w->linked_ = false;
         return all;
     }
 
 private:
-    waiter* head_ = nullptr;
-    waiter* tail_ = nullptr;
+    intrusive_list<waiter> list_;
 };
 
 }  // namespace coronet::detail

@@ -2,14 +2,16 @@
 #include "measure.hpp"
 #include "workloads.hpp"
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <thread>
 #include <utility>
 
-// The floor of one_way_mailbox: the least a message between two C++20
-// coroutines costs. One thread, a FIFO of ready coroutines, and a channel
+// The floors of the actor workloads. one_way_mailbox: the least a message
+// between two C++20 coroutines costs. One thread, a FIFO of ready coroutines, and a channel
 // that is a queue plus the one coroutine waiting on it: no type erasure, no
 // pids, no bookkeeping.
 namespace coronet::bench {
@@ -104,6 +106,26 @@ double floor_one_way(std::uint64_t n) {
     double secs = seconds_since(start);
     expect_count("sum of the longs received", sum, n * (n + 1) / 2);
     return secs * 1e9 / static_cast<double>(n);
+}
+
+/// The floor of ping_pong_cross_shard: two threads handing one cache line
+/// back and forth, each hand-over a message. What a message between two cores
+/// costs on this machine before any queue, wake-up or payload.
+double floor_cross_thread(std::uint64_t n) {
+    alignas(64) std::atomic<std::uint64_t> turn{0};
+    auto hand_over = [&turn, n](std::uint64_t first) {
+        for (std::uint64_t i = first; i < n; i += 2) {
+            while (turn.load(std::memory_order_acquire) != i) __builtin_ia32_pause();
+            turn.store(i + 1, std::memory_order_release);
+        }
+    };
+    auto start = clock::now();
+    std::thread other(hand_over, 1);
+    hand_over(0);
+    other.join();
+    double secs = seconds_since(start);
+    expect_count("hand-overs", turn.load(), n);
+    return static_cast<double>(n) / secs;
 }
 
 }  // namespace coronet::bench

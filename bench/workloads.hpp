@@ -56,5 +56,7 @@ double go_ping_pong_cross(std::uint64_t n);  ///< messages/s, GOMAXPROCS=2
 
 // a queue and a coroutine consumer on one thread, the floor (actors_floor_workloads.cpp)
 double floor_one_way(std::uint64_t n);  ///< ns per message
+// two threads handing a cache line back and forth, the floor (actors_floor_workloads.cpp)
+double floor_cross_thread(std::uint64_t n);  ///< hand-overs/s
 
 }  // namespace coronet::bench

@@ -303,6 +303,7 @@ void shard::sleep_until_work(std::chrono::steady_clock::time_point now) {
         io_.run_one();
     sleeping_.store(false, std::memory_order_relaxed);
     polled_ = {};  // run_one ran one handler: run the others that are ready
+    poll_period_ = min_poll_period;
     bool soon = std::chrono::steady_clock::now() - start < max_spin;
     if (soon && inbox_.load(std::memory_order_relaxed))
         spin_ = max_spin;
@@ -316,8 +317,9 @@ void shard::loop() {
         run_inbox();
         fire_timers();
         auto now = drain();
-        if (now - polled_ >= poll_period) {
-            io_.poll();
+        if (now - polled_ >= poll_period_) {
+            poll_period_ =
+                io_.poll() > 0 ? min_poll_period : std::min(poll_period_ * 2, max_poll_period);
             polled_ = now = std::chrono::steady_clock::now();
         }
         if (!ready_.empty() || inbox_.load(std::memory_order_relaxed)) continue;

@@ -198,9 +198,14 @@ private:
     // From then on the spin yields the core between looks, in case the thread
     // that will post is waiting for it (a loaded machine).
     static constexpr std::chrono::nanoseconds yield_after{20'000};
-    // A busy shard polls the event loop at most this often: each poll is a
-    // system call, and work from other shards needs none (owner thread only).
-    static constexpr std::chrono::nanoseconds poll_period{10'000};
+    // A busy shard polls the event loop at most every poll_period_: each poll
+    // is a system call, and work from other shards needs none. A poll that
+    // finds nothing doubles the period, up to max_poll_period; one that runs a
+    // handler, or a wait in the event loop, brings it back to min_poll_period
+    // (owner thread only).
+    static constexpr std::chrono::nanoseconds min_poll_period{10'000};
+    static constexpr std::chrono::nanoseconds max_poll_period{160'000};
+    std::chrono::nanoseconds poll_period_ = min_poll_period;
     std::chrono::steady_clock::time_point polled_{};
     std::uint64_t local_all_ = 0;   // coroutines counted here (flag all_local)
     std::uint64_t local_live_ = 0;  // non-daemons counted here (flag live_local)

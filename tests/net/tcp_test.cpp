@@ -580,6 +580,34 @@ TEST(TcpDispatcherTest, AReceiveRightAfterASendLetsTheReadyCoroutinesRunFirst) {
     EXPECT_EQ(rt.io_stats(io_op::socket_recv).inline_completions, 2u);
 }
 
+TEST(TcpDispatcherTest, ABusyShardStillNoticesASocketThatBecameReadable) {
+    coronet::runtime rt(one_shard());
+    // One coroutine keeps the shard busy (it yields, never waits) until the
+    // other has read its message: the shard never sleeps, so only its polls
+    // of the event loop, which back off while they find nothing, can see the
+    // data arrive.
+    auto waited = rt.sync_wait([]() -> task<std::chrono::steady_clock::duration> {
+        using clock = std::chrono::steady_clock;
+        auto [client, server] = co_await connect_pair();
+        bool read = false;
+        auto reader = coronet::spawn([&read, &server = server]() -> task<void> {
+            EXPECT_EQ(co_await server.recv_msg(), "late");
+            read = true;
+        });
+        // Long enough for the polls to have backed off as far as they go.
+        for (auto start = clock::now(); clock::now() - start < 200ms;) co_await coronet::yield();
+        co_await client.send_msg("late");
+        auto sent = clock::now();
+        while (!read && clock::now() - sent < 5s) co_await coronet::yield();
+        auto waited = clock::now() - sent;
+        co_await reader.join();
+        co_return waited;
+    }());
+    // The polls back off to one per 160 us; 50 ms leaves room for a slow machine.
+    EXPECT_LT(waited, 50ms) << "the busy shard polled its event loop too seldom";
+    EXPECT_GE(rt.io_stats(io_op::socket_recv).epoll_waits, 1u);
+}
+
 TEST(TcpDispatcherTest, AlwaysAsyncWaitsForReadinessFirst) {
     coronet::runtime rt(one_shard(coronet::io_mode::always_async));
     rt.sync_wait(ping_pong(50));

@@ -397,11 +397,12 @@ void blocking_pool::worker() {
             --idle_;
         }
         // A CPU-bound job that the freed slot lets start, and that this
-        // thread did not take, needs a thread.
+        // thread did not take, needs a thread (once stopping, stop() has
+        // taken the threads to join: this one takes the job after its own).
         if (freed_slot && computing_.size > 0 && cpu_running_ < cpu_slots_) {
             if (idle_ > 0)
                 cv_.notify_one();
-            else if (threads_.size() < max_threads_)
+            else if (!stopping_ && threads_.size() < max_threads_)
                 threads_.emplace_back([this] { worker(); });
         }
         if (!job) return;

@@ -273,6 +273,38 @@ TEST(CallBlockingTest, ComputingCallsBeyondTheirThreadsWaitWhileCallsThatWaitGoA
     EXPECT_EQ(st.peak.load(), 1);
 }
 
+TEST(CallBlockingTest, StoppingTheRuntimeWithComputingCallsQueuedEndsEveryCaller) {
+    std::atomic<bool> release{false};
+    std::atomic<int> started{0};
+    std::atomic<int> unwound{0};
+    coronet::testing::gate first_in;
+    {
+        coronet::runtime rt(one_cpu_slot());
+        ASSERT_TRUE(rt.sync_wait(call_until_cpu_bound("compute", 20, [] { compute_for(1ms); })));
+        for (int i = 0; i < 4; ++i)
+            rt.spawn_on(0, [&]() -> task<void> {
+                  struct on_exit {
+                      std::atomic<int>& n;
+                      ~on_exit() { n.fetch_add(1); }
+                  } counted{unwound};
+                  co_await coronet::call_blocking(
+                      io_op::other, "compute",
+                      [&] {
+                          if (started.fetch_add(1) == 0) first_in.open();
+                          auto give_up = std::chrono::steady_clock::now() + 20s;
+                          while (!release.load() && std::chrono::steady_clock::now() < give_up) {
+                          }
+                      },
+                      [&]() noexcept { release = true; });  // its caller was terminated
+              }).detach();
+        ASSERT_TRUE(first_in.wait());  // one runs, three wait for its slot
+        rt.stop();  // terminates the callers: the running call is interrupted, the rest taken back
+        EXPECT_TRUE(release.load());
+    }
+    EXPECT_EQ(unwound.load(), 4);
+    EXPECT_GE(started.load(), 1);
+}
+
 TEST(CallBlockingTest, CallsThatWaitRunSideBySideBeyondTheCpuSlots) {
     coronet::runtime rt(one_cpu_slot());
     // Calls that sleep use next to no CPU: the key is not found CPU-bound.

@@ -374,8 +374,22 @@ void blocking_pool::submit(blocking_call* job) {
     // An idle thread takes one job when it wakes; jobs beyond the idle threads
     // (woken or not yet) need threads of their own, up to the bound.
     if (idle_ > 0) cv_.notify_one();
-    if (startable() > idle_ && threads_.size() < max_threads_)
+    if (startable() > idle_ && threads_.size() < max_threads_ && !grow() && threads_.empty()) {
+        // No thread can ever run it: take it back, and the caller gets the error.
+        job->queued_ = false;
+        (job->cpu_bound_ ? computing_ : waiting_).erase(job);
+        throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                "coronet: the blocking pool could not start a thread");
+    }
+}
+
+bool blocking_pool::grow() noexcept {
+    try {
         threads_.emplace_back([this] { worker(); });
+        return true;
+    } catch (...) {
+        return false;  // the threads there are take the job in turn
+    }
 }
 
 bool blocking_pool::withdraw(blocking_call* job) noexcept {
@@ -403,8 +417,9 @@ void blocking_pool::worker() {
             if (idle_ > 0)
                 cv_.notify_one();
             else if (!stopping_ && threads_.size() < max_threads_)
-                threads_.emplace_back([this] { worker(); });
+                grow();
         }
+        freed_slot = false;
         if (!job) return;
         bool cpu_bound = job->cpu_bound_;
         lock.unlock();

@@ -252,6 +252,8 @@ private:
     };
 
     void worker();
+    /// Starts one more thread; false if the system would not.
+    bool grow() noexcept;
     /// The queued calls a thread may start now.
     unsigned startable() const noexcept;
     /// Takes the call that came first among those a thread may start now.

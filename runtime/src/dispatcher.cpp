@@ -3,7 +3,7 @@
 #include "core.hpp"
 #include "log.hpp"
 
-#include <ctime>
+#include <sys/resource.h>
 
 namespace coronet {
 
@@ -131,10 +131,13 @@ std::uint32_t ready_count() noexcept {
     return current_shard ? static_cast<std::uint32_t>(current_shard->ready_size()) : 0;
 }
 
-std::chrono::nanoseconds thread_cpu_time() noexcept {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+thread_usage thread_usage_now() noexcept {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    auto us = [](const timeval& t) {
+        return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    };
+    return {us(u.ru_utime) + us(u.ru_stime), u.ru_nvcsw};
 }
 
 }  // namespace detail

@@ -603,8 +603,8 @@ TEST(TcpDispatcherTest, ABusyShardStillNoticesASocketThatBecameReadable) {
         co_await reader.join();
         co_return waited;
     }());
-    // The polls back off to one per 160 us; 50 ms leaves room for a slow machine.
-    EXPECT_LT(waited, 50ms) << "the busy shard polled its event loop too seldom";
+    // The polls back off to one per 160 us; 500 ms leaves room for a loaded machine.
+    EXPECT_LT(waited, 500ms) << "the busy shard polled its event loop too seldom";
     EXPECT_GE(rt.io_stats(io_op::socket_recv).epoll_waits, 1u);
 }
 

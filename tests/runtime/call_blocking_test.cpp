@@ -211,8 +211,8 @@ TEST(CallBlockingTest, AnInterruptIsNotCalledForACallThatCompletes) {
 
 /// Runs on the calling thread until it has used `d` of CPU time.
 void compute_for(std::chrono::nanoseconds d) {
-    auto end = coronet::detail::thread_cpu_time() + d;
-    while (coronet::detail::thread_cpu_time() < end) {
+    auto end = coronet::detail::thread_usage_now().cpu + d;
+    while (coronet::detail::thread_usage_now().cpu < end) {
     }
 }
 
@@ -234,15 +234,15 @@ coronet::runtime_options one_cpu_slot() {
 }
 
 TEST(CallBlockingTest, ComputingCallsBeyondTheirThreadsWaitWhileCallsThatWaitGoAhead) {
-    coronet::runtime rt(one_cpu_slot());
-    ASSERT_TRUE(rt.sync_wait(call_until_cpu_bound("compute", 20, [] { compute_for(1ms); })));
     struct computing {
         std::atomic<bool> release{false};
         std::atomic<int> running{0};
         std::atomic<int> peak{0};
         std::atomic<int> started{0};
         coronet::testing::gate first_in;
-    } st;
+    } st;  // outlives the runtime, whose pool threads read it
+    coronet::runtime rt(one_cpu_slot());
+    ASSERT_TRUE(rt.sync_wait(call_until_cpu_bound("compute", 20, [] { compute_for(1ms); })));
     auto compute = [](computing* st) -> task<void> {
         co_await coronet::call_blocking(io_op::other, "compute", [st] {
             int now = st->running.fetch_add(1) + 1;

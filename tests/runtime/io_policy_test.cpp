@@ -134,30 +134,37 @@ TEST(BlockingKeyStateTest, AKeyThatKeepsStallingWaitsLongerAndALongStayInlineSho
 TEST(BlockingKeyStateTest, ACallThatComputesMakesItsKeyCpuBound) {
     blocking_key_state key;
     EXPECT_FALSE(key.cpu_bound());
-    EXPECT_TRUE(key.record_cpu(10ms, 9ms)) << "the first sample decides";
+    EXPECT_TRUE(key.record_cpu(10ms, 9ms, true)) << "the first sample decides";
+    EXPECT_TRUE(key.cpu_bound());
+}
+
+TEST(BlockingKeyStateTest, ACallThatNeverBlockedComputedWhateverItsShareOfTheWallTime) {
+    blocking_key_state key;
+    // 2 ms on a core in 10 ms: the rest was spent waiting for one.
+    EXPECT_TRUE(key.record_cpu(10ms, 2ms, false));
     EXPECT_TRUE(key.cpu_bound());
 }
 
 TEST(BlockingKeyStateTest, ACallThatWaitsLeavesItsKeyUnbounded) {
     blocking_key_state key;
-    for (int i = 0; i < 20; ++i) EXPECT_FALSE(key.record_cpu(10ms, 300us));
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(key.record_cpu(10ms, 300us, true));
     EXPECT_FALSE(key.cpu_bound());
 }
 
 TEST(BlockingKeyStateTest, TheCpuShareHasHysteresis) {
     blocking_key_state key;
-    key.record_cpu(10ms, 10ms);
+    key.record_cpu(10ms, 10ms, true);
     // Shares between a quarter and a half change nothing, either way.
-    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us);
+    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us, true);
     EXPECT_TRUE(key.cpu_bound());
     int waits = 0;
     while (key.cpu_bound() && waits < 50) {
-        key.record_cpu(10ms, 0ms);
+        key.record_cpu(10ms, 0ms, true);
         ++waits;
     }
     EXPECT_FALSE(key.cpu_bound());
     EXPECT_GE(waits, 2) << "one call that waited does not move a computing key";
-    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us);
+    for (int i = 0; i < 50; ++i) key.record_cpu(10ms, i % 2 ? 3ms : 4500us, true);
     EXPECT_FALSE(key.cpu_bound());
 }
 
@@ -166,7 +173,7 @@ TEST(BlockingKeyStateTest, TimesTheCpuOfTheFirstCallsThenOneInFour) {
     int sampled = 0;
     for (int i = 0; i < 8; ++i) {
         bool s = key.sample_cpu();
-        if (s) key.record_cpu(1ms, 0ms);
+        if (s) key.record_cpu(1ms, 0ms, true);
         sampled += s;
     }
     EXPECT_EQ(sampled, 8);

@@ -97,15 +97,19 @@ template <class Target, class Fn, class Interrupt>
     }
     d.counters(op).offloads.add();
     // Whether the key's calls compute or wait decides how many of them the
-    // pool runs at once; the pool thread's CPU time says which.
-    const bool time_cpu = key.sample_cpu();
-    std::chrono::nanoseconds took{}, cpu{};
+    // pool runs at once; what the pool thread used says which.
+    const bool sample = key.sample_cpu();
+    std::chrono::nanoseconds took{};
+    thread_usage used{};
     auto offloaded = spawn_blocking(
-        [&fn, &took, &cpu, time_cpu] {
-            auto start = clock::now();  // the CPU is timed within the wall time
-            std::chrono::nanoseconds cpu_start = time_cpu ? thread_cpu_time() : cpu;
+        [&fn, &took, &used, sample] {
+            auto start = clock::now();  // the usage is read within the wall time
+            thread_usage before = sample ? thread_usage_now() : thread_usage{};
             call_outcome<R> out = invoke_captured<R>(fn);
-            if (time_cpu) cpu = thread_cpu_time() - cpu_start;
+            if (sample) {
+                thread_usage after = thread_usage_now();
+                used = {after.cpu - before.cpu, after.waits - before.waits};
+            }
             took = clock::now() - start;
             return out;
         },
@@ -113,7 +117,7 @@ template <class Target, class Fn, class Interrupt>
     offloaded.cpu_bound_ = key.cpu_bound();
     call_outcome<R> out = co_await std::move(offloaded);
     d.record(op, key, took, false);
-    if (time_cpu) key.record_cpu(took, cpu);
+    if (sample) key.record_cpu(took, used.cpu, used.waits > 0);
     co_return out.get();
 }
 

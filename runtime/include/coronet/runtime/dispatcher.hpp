@@ -259,8 +259,12 @@ dispatcher& this_dispatcher();
 /// The number of coroutines ready to run on the calling shard.
 std::uint32_t ready_count() noexcept;
 
-/// The CPU time the calling thread has used (a system call).
-std::chrono::nanoseconds thread_cpu_time() noexcept;
+/// What the calling thread has used so far (one system call).
+struct thread_usage {
+    std::chrono::nanoseconds cpu{};  ///< time on a core, user and system
+    long waits = 0;                  ///< times it blocked (voluntary context switches)
+};
+thread_usage thread_usage_now() noexcept;
 
 }  // namespace detail
 }  // namespace coronet

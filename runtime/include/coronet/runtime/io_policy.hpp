@@ -148,14 +148,20 @@ public:
         return (++unsampled_ & 3) == 0;
     }
     /// A sampled offloaded call took `wall`, of which its pool thread spent
-    /// `cpu` running. The key becomes CPU-bound when the mean share (weight
+    /// `cpu` on a core; `blocked` if the thread blocked during it (a wait on
+    /// a disk, a server, a lock). A call that never blocked computed all along,
+    /// whatever part of `wall` it spent waiting for a core (a loaded
+    /// machine), so its share counts as 1; one that blocked counts
+    /// `cpu / wall`. The key becomes CPU-bound when the mean share (weight
     /// 1/4; the first sample sets it) rises above a half, and stops being so
     /// when it falls below a quarter (a call that waits on a disk or a server
     /// uses a few percent). Returns true when that changed.
-    bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu) noexcept {
+    bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu,
+                    bool blocked) noexcept {
         if (wall.count() <= 0) return false;
-        double share =
-            std::min(1.0, static_cast<double>(cpu.count()) / static_cast<double>(wall.count()));
+        double share = !blocked ? 1.0
+                                : std::min(1.0, static_cast<double>(cpu.count()) /
+                                                    static_cast<double>(wall.count()));
         cpu_share_ = cpu_samples_++ == 0 ? share : cpu_share_ + (share - cpu_share_) * 0.25;
         bool was = cpu_bound_;
         if (cpu_share_ > 0.5)

@@ -138,6 +138,18 @@ TEST(BlockingKeyStateTest, ACallThatComputesMakesItsKeyCpuBound) {
     EXPECT_TRUE(key.cpu_bound());
 }
 
+TEST(BlockingKeyStateTest, AKeyWhoseFirstCallOnlySetALibraryUpIsBackWithinAFewCalls) {
+    blocking_key_state key;
+    key.record_cpu(1ms, 900us, true);
+    int calls = 0;
+    while (key.cpu_bound() && calls < 50) {
+        key.record_cpu(1ms, 10us, true);
+        ++calls;
+    }
+    EXPECT_FALSE(key.cpu_bound());
+    EXPECT_LE(calls, 5);
+}
+
 TEST(BlockingKeyStateTest, ACallThatNeverBlockedComputedWhateverItsShareOfTheWallTime) {
     blocking_key_state key;
     // 2 ms on a core in 10 ms: the rest was spent waiting for one.

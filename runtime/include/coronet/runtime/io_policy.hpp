@@ -153,9 +153,13 @@ public:
     /// whatever part of `wall` it spent waiting for a core (a loaded
     /// machine), so its share counts as 1; one that blocked counts
     /// `cpu / wall`. The key becomes CPU-bound when the mean share (weight
-    /// 1/4; the first sample sets it) rises above a half, and stops being so
-    /// when it falls below a quarter (a call that waits on a disk or a server
-    /// uses a few percent). Returns true when that changed.
+    /// 1/4; the first sample sets it: the first calls of a computing key run
+    /// before others pile up beside them, and its later calls, many at once
+    /// and contending for locks, would look as if they waited) rises above a
+    /// half, and stops being so when it falls below a quarter (a call that
+    /// waits on a disk or a server uses a few percent; a key whose first call
+    /// only set a library up is back within a few calls). Returns true when
+    /// that changed.
     bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu,
                     bool blocked) noexcept {
         if (wall.count() <= 0) return false;

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 namespace coronet::odbc {
 
@@ -31,6 +32,16 @@ SQLHENV environment() {
         return e;
     }();
     return env;
+}
+
+/// Held while a driver connects: one connect at a time in the process.
+/// psqlODBC sets the process's locale while it connects (setlocale(LC_CTYPE,
+/// "") to learn the client's encoding) and reads the name setlocale returns,
+/// which another thread's setlocale frees: two connects at once on two pool
+/// threads read freed memory.
+std::mutex& connect_mutex() {
+    static std::mutex m;
+    return m;
 }
 
 /// `target` as a connection string: a bare name is a DSN.
@@ -718,9 +729,11 @@ task<connection> connection::open(std::string target, connect_options options) {
         check(SQLSetConnectAttr(dbc, SQL_ATTR_LOGIN_TIMEOUT, timeout, 0), SQL_HANDLE_DBC, dbc,
               "SQLSetConnectAttr(SQL_ATTR_LOGIN_TIMEOUT)");
         std::string text = connection_string(target);
+        std::unique_lock one_at_a_time(connect_mutex());
         SQLRETURN r = SQLDriverConnect(dbc, nullptr, reinterpret_cast<SQLCHAR*>(text.data()),
                                        static_cast<SQLSMALLINT>(text.size()), nullptr, 0, nullptr,
                                        SQL_DRIVER_NOPROMPT);
+        one_at_a_time.unlock();
         if (r != SQL_SUCCESS && r != SQL_SUCCESS_WITH_INFO) {
             try {
                 throw_diagnostics(SQL_HANDLE_DBC, dbc, "SQLDriverConnect");

@@ -1,5 +1,8 @@
+#include <coronet/runtime/spawn_blocking.hpp>
 #include <coronet_probes.hpp>
 #include <coronet_test.hpp>
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -113,6 +116,22 @@ TEST_F(RuntimeTest, EachShardRunsOnAThreadOfItsOwn) {
     EXPECT_NE(t0, std::this_thread::get_id());
     EXPECT_NE(t1, std::this_thread::get_id());
     EXPECT_EQ(rt_.spawn_on(0, thread_of()).wait(), t0);
+}
+
+std::string this_thread_name() {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof name);
+    return name;
+}
+
+TEST_F(RuntimeTest, ItsThreadsAreNamedForWhatTheyRun) {
+    auto name_of_thread = []() -> task<std::string> { co_return this_thread_name(); };
+    EXPECT_EQ(rt_.spawn_on(0, name_of_thread).wait(), "coronet-shard0");
+    EXPECT_EQ(rt_.spawn_on(1, name_of_thread).wait(), "coronet-shard1");
+    auto name_of_pool_thread = []() -> task<std::string> {
+        co_return co_await coronet::spawn_blocking(this_thread_name);
+    };
+    EXPECT_EQ(rt_.sync_wait(name_of_pool_thread()), "coronet-pool");
 }
 
 // ------------------------------------------------------------------ spawn

@@ -3,7 +3,11 @@
 #include "core.hpp"
 #include "log.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace coronet {
 
@@ -131,13 +135,35 @@ std::uint32_t ready_count() noexcept {
     return current_shard ? static_cast<std::uint32_t>(current_shard->ready_size()) : 0;
 }
 
+namespace {
+
+/// The time the calling thread has spent ready to run but waiting for a core,
+/// from the kernel's scheduler statistics (`/proc/thread-self/schedstat`:
+/// time on a core, time waiting for one, time slices); 0 where the kernel
+/// does not keep them. Opened for each reading (three system calls), so that
+/// no descriptor stays open: only sampled calls read it.
+std::chrono::nanoseconds time_queued() noexcept {
+    int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char text[96];
+    ssize_t n = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (n <= 0) return {};
+    text[n] = '\0';
+    char* end = nullptr;
+    std::strtoull(text, &end, 10);  // time on a core: getrusage gives it too
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::strtoull(end, nullptr, 10)));
+}
+
+}  // namespace
+
 thread_usage thread_usage_now() noexcept {
     rusage u{};
     getrusage(RUSAGE_THREAD, &u);
     auto us = [](const timeval& t) {
         return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
     };
-    return {us(u.ru_utime) + us(u.ru_stime), u.ru_nvcsw};
+    return {us(u.ru_utime) + us(u.ru_stime), u.ru_nvcsw, time_queued()};
 }
 
 }  // namespace detail

@@ -2,8 +2,12 @@
 #include <coronet_probes.hpp>
 #include <coronet_test.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <stdexcept>
 #include <thread>
 
@@ -224,6 +228,29 @@ task<bool> call_until_cpu_bound(std::string key, int limit, Fn fn) {
     for (int i = 0; i < limit && !state.cpu_bound(); ++i)
         co_await coronet::call_blocking(io_op::other, key, fn);
     co_return state.cpu_bound();
+}
+
+TEST(ThreadUsageTest, TheTimeAThreadWaitsForACoreIsMeasured) {
+    // Two threads computing on one core: each waits for the other's slices.
+    std::latch go(2);
+    std::atomic<std::int64_t> most_queued{0};
+    auto compute = [&] {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+        go.arrive_and_wait();
+        auto before = coronet::detail::thread_usage_now();
+        compute_for(30ms);
+        auto queued = (coronet::detail::thread_usage_now().queued - before.queued).count();
+        for (auto m = most_queued.load();
+             queued > m && !most_queued.compare_exchange_weak(m, queued);) {
+        }
+    };
+    std::thread a(compute), b(compute);
+    a.join();
+    b.join();
+    EXPECT_GE(std::chrono::nanoseconds(most_queued.load()), 5ms);
 }
 
 coronet::runtime_options one_cpu_slot() {

@@ -157,6 +157,18 @@ TEST(BlockingKeyStateTest, ACallThatNeverBlockedComputedWhateverItsShareOfTheWal
     EXPECT_TRUE(key.cpu_bound());
 }
 
+TEST(BlockingKeyStateTest, ACallThatWaitedForACoreComputedForTheRestOfTheTime) {
+    blocking_key_state key;
+    // 10 ms, 7 of them ready to run but waiting for a core and 3 on one; it
+    // blocked once (on a lock, say): it computed.
+    EXPECT_TRUE(key.record_cpu(10ms, 3ms, true, 7ms));
+    EXPECT_TRUE(key.cpu_bound());
+    blocking_key_state waiting;
+    // 10 ms, 1 of them waiting for a core and 1 on one: it waited on something.
+    EXPECT_FALSE(waiting.record_cpu(10ms, 1ms, true, 1ms));
+    EXPECT_FALSE(waiting.cpu_bound());
+}
+
 TEST(BlockingKeyStateTest, ACallThatWaitsLeavesItsKeyUnbounded) {
     blocking_key_state key;
     for (int i = 0; i < 20; ++i) EXPECT_FALSE(key.record_cpu(10ms, 300us, true));

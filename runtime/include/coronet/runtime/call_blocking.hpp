@@ -108,7 +108,8 @@ template <class Target, class Fn, class Interrupt>
             call_outcome<R> out = invoke_captured<R>(fn);
             if (sample) {
                 thread_usage after = thread_usage_now();
-                used = {after.cpu - before.cpu, after.waits - before.waits};
+                used = {after.cpu - before.cpu, after.waits - before.waits,
+                        after.queued - before.queued};
             }
             took = clock::now() - start;
             return out;
@@ -117,7 +118,7 @@ template <class Target, class Fn, class Interrupt>
     offloaded.cpu_bound_ = key.cpu_bound();
     call_outcome<R> out = co_await std::move(offloaded);
     d.record(op, key, took, false);
-    if (sample) key.record_cpu(took, used.cpu, used.waits > 0);
+    if (sample) key.record_cpu(took, used.cpu, used.waits > 0, used.queued);
     co_return out.get();
 }
 

@@ -259,10 +259,11 @@ dispatcher& this_dispatcher();
 /// The number of coroutines ready to run on the calling shard.
 std::uint32_t ready_count() noexcept;
 
-/// What the calling thread has used so far (one system call).
+/// What the calling thread has used so far (four system calls).
 struct thread_usage {
-    std::chrono::nanoseconds cpu{};  ///< time on a core, user and system
-    long waits = 0;                  ///< times it blocked (voluntary context switches)
+    std::chrono::nanoseconds cpu{};     ///< time on a core, user and system
+    long waits = 0;                     ///< times it blocked (voluntary context switches)
+    std::chrono::nanoseconds queued{};  ///< time ready to run, waiting for a core (0 if unknown)
 };
 thread_usage thread_usage_now() noexcept;
 

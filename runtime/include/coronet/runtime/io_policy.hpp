@@ -148,24 +148,26 @@ public:
         return (++unsampled_ & 3) == 0;
     }
     /// A sampled offloaded call took `wall`, of which its pool thread spent
-    /// `cpu` on a core; `blocked` if the thread blocked during it (a wait on
+    /// `cpu` on a core and `queued` ready to run but waiting for one (a
+    /// loaded machine); `blocked` if the thread blocked during it (a wait on
     /// a disk, a server, a lock). A call that never blocked computed all along,
-    /// whatever part of `wall` it spent waiting for a core (a loaded
-    /// machine), so its share counts as 1; one that blocked counts
-    /// `cpu / wall`. The key becomes CPU-bound when the mean share (weight
-    /// 1/4; the first sample sets it: the first calls of a computing key run
-    /// before others pile up beside them, and its later calls, many at once
-    /// and contending for locks, would look as if they waited) rises above a
-    /// half, and stops being so when it falls below a quarter (a call that
-    /// waits on a disk or a server uses a few percent; a key whose first call
+    /// so its share counts as 1; one that blocked counts `cpu` over the time
+    /// it was not waiting for a core, `wall - queued`: the time it waited for
+    /// a core is not time it waited for something else. The key becomes CPU-bound when the mean
+    /// share (weight 1/4; the first sample sets it: the first calls of a computing key run before
+    /// others pile up beside them, and its later calls, many at once and contending for locks,
+    /// would look as if they waited) rises above a half, and stops being so when it falls below a
+    /// quarter (a call that waits on a disk or a server uses a few percent; a key whose first call
     /// only set a library up is back within a few calls). Returns true when
     /// that changed.
-    bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu,
-                    bool blocked) noexcept {
+    bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu, bool blocked,
+                    std::chrono::nanoseconds queued = {}) noexcept {
         if (wall.count() <= 0) return false;
-        double share = !blocked ? 1.0
-                                : std::min(1.0, static_cast<double>(cpu.count()) /
-                                                    static_cast<double>(wall.count()));
+        auto own = std::max(wall - std::max(queued, std::chrono::nanoseconds{}), cpu);
+        double share = !blocked || own.count() <= 0
+                           ? 1.0
+                           : std::min(1.0, static_cast<double>(cpu.count()) /
+                                               static_cast<double>(own.count()));
         cpu_share_ = cpu_samples_++ == 0 ? share : cpu_share_ + (share - cpu_share_) * 0.25;
         bool was = cpu_bound_;
         if (cpu_share_ > 0.5)

@@ -99,26 +99,37 @@ template <class Target, class Fn, class Interrupt>
     // Whether the key's calls compute or wait decides how many of them the
     // pool runs at once; what the pool thread used says which.
     const bool sample = key.sample_cpu();
-    std::chrono::nanoseconds took{};
+    std::chrono::nanoseconds took{};     // the call alone: the key's latency
+    std::chrono::nanoseconds sampled{};  // the call and the readings of its usage
     thread_usage used{};
     auto offloaded = spawn_blocking(
-        [&fn, &took, &used, sample] {
-            auto start = clock::now();  // the usage is read within the wall time
-            thread_usage before = sample ? thread_usage_now() : thread_usage{};
-            call_outcome<R> out = invoke_captured<R>(fn);
-            if (sample) {
-                thread_usage after = thread_usage_now();
-                used = {after.cpu - before.cpu, after.waits - before.waits,
-                        after.queued - before.queued};
+        [&fn, &took, &sampled, &used, sample] {
+            if (!sample) {
+                auto start = clock::now();
+                call_outcome<R> out = invoke_captured<R>(fn);
+                took = clock::now() - start;
+                return out;
             }
-            took = clock::now() - start;
+            // The usage is read within the sampled wall time, so that the
+            // readings' own CPU time is in both; they take microseconds (a
+            // file of /proc among them) that are not the call's latency.
+            auto outer = clock::now();
+            thread_usage before = thread_usage_now();
+            auto start = clock::now();
+            call_outcome<R> out = invoke_captured<R>(fn);
+            auto end = clock::now();
+            thread_usage after = thread_usage_now();
+            used = {after.cpu - before.cpu, after.waits - before.waits,
+                    after.queued - before.queued};
+            took = end - start;
+            sampled = clock::now() - outer;
             return out;
         },
         std::move(interrupt));
     offloaded.cpu_bound_ = key.cpu_bound();
     call_outcome<R> out = co_await std::move(offloaded);
     d.record(op, key, took, false);
-    if (sample) key.record_cpu(took, used.cpu, used.waits > 0, used.queued);
+    if (sample) key.record_cpu(sampled, used.cpu, used.waits > 0, used.queued);
     co_return out.get();
 }
 

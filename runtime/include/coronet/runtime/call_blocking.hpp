@@ -104,25 +104,21 @@ template <class Target, class Fn, class Interrupt>
     thread_usage used{};
     auto offloaded = spawn_blocking(
         [&fn, &took, &sampled, &used, sample] {
-            if (!sample) {
-                auto start = clock::now();
-                call_outcome<R> out = invoke_captured<R>(fn);
-                took = clock::now() - start;
-                return out;
-            }
             // The usage is read within the sampled wall time, so that the
             // readings' own CPU time is in both; they take microseconds (a
             // file of /proc among them) that are not the call's latency.
             auto outer = clock::now();
-            thread_usage before = thread_usage_now();
-            auto start = clock::now();
+            thread_usage before = sample ? thread_usage_now() : thread_usage{};
+            auto start = sample ? clock::now() : outer;
             call_outcome<R> out = invoke_captured<R>(fn);
             auto end = clock::now();
-            thread_usage after = thread_usage_now();
-            used = {after.cpu - before.cpu, after.waits - before.waits,
-                    after.queued - before.queued};
             took = end - start;
-            sampled = clock::now() - outer;
+            if (sample) {
+                thread_usage after = thread_usage_now();
+                used = {after.cpu - before.cpu, after.waits - before.waits,
+                        after.queued - before.queued};
+                sampled = clock::now() - outer;
+            }
             return out;
         },
         std::move(interrupt));

@@ -153,17 +153,18 @@ public:
     /// a disk, a server, a lock). A call that never blocked computed all along,
     /// so its share counts as 1; one that blocked counts `cpu` over the time
     /// it was not waiting for a core, `wall - queued`: the time it waited for
-    /// a core is not time it waited for something else. The key becomes CPU-bound when the mean
-    /// share (weight 1/4; the first sample sets it: the first calls of a computing key run before
-    /// others pile up beside them, and its later calls, many at once and contending for locks,
-    /// would look as if they waited) rises above a half, and stops being so when it falls below a
-    /// quarter (a call that waits on a disk or a server uses a few percent; a key whose first call
-    /// only set a library up is back within a few calls). Returns true when
-    /// that changed.
+    /// a core is not time it waited for something else. The key becomes
+    /// CPU-bound when the mean share (weight 1/4; the first sample sets it:
+    /// the first calls of a computing key run before others pile up beside
+    /// them, and its later calls, many at once and contending for locks,
+    /// would look as if they waited) rises above a half, and stops being so
+    /// when it falls below a quarter (a call that waits on a disk or a server
+    /// uses a few percent; a key whose first call only set a library up is
+    /// back within a few calls). Returns true when that changed.
     bool record_cpu(std::chrono::nanoseconds wall, std::chrono::nanoseconds cpu, bool blocked,
                     std::chrono::nanoseconds queued = {}) noexcept {
         if (wall.count() <= 0) return false;
-        auto own = std::max(wall - std::max(queued, std::chrono::nanoseconds{}), cpu);
+        auto own = std::max(wall - queued, cpu);
         double share = !blocked || own.count() <= 0
                            ? 1.0
                            : std::min(1.0, static_cast<double>(cpu.count()) /
